@@ -1,0 +1,73 @@
+"""Python side of the base model: code whole arrays of 2-bit bases in resumable slices.
+
+The kernel does all per-base work; this module only grows the output buffer, reports progress
+and frames one block's coded bytes. A block's coded bases are the arithmetic coder's bytes for
+exactly ``len(bases)`` symbols; the model state carries over from block to block.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ArchiveError
+from .arith import decode_init, encode_flush, new_coder_state
+from .base import BaseModel, ModelParams, code_bases
+
+SLICE = 1 << 20  # bases per kernel call: granularity of progress reports
+
+Progress = Callable[[int], None] | None
+
+
+class BaseEncoder:
+    """Encodes successive blocks of bases with one adaptive model."""
+
+    def __init__(self, params: ModelParams):
+        self.model = BaseModel(params)
+        self._args = self.model.kernel_args()
+
+    def encode(self, bases: np.ndarray, progress: Progress = None) -> bytes:
+        bases = np.ascontiguousarray(bases, dtype=np.uint8)
+        n = bases.shape[0]
+        coder = new_coder_state()
+        out = np.empty(max(1024, n // 3 + 1024), dtype=np.uint8)
+        pos = 0
+        i = 0
+        while i < n:
+            stop = min(n, i + SLICE)
+            reached, pos = code_bases(0, bases, i, stop, out, pos, coder, *self._args)
+            if progress is not None and reached > i:
+                progress(reached - i)
+            i = reached
+            if i < stop:  # output nearly full: grow and resume
+                out = np.concatenate([out, np.empty(out.shape[0], dtype=np.uint8)])
+        if out.shape[0] - pos < 8:
+            out = np.concatenate([out, np.empty(16, dtype=np.uint8)])
+        pos = encode_flush(coder, out, pos)
+        return out[:pos].tobytes()
+
+
+class BaseDecoder:
+    """Decodes successive blocks of bases; must see the same blocks in the same order."""
+
+    def __init__(self, params: ModelParams):
+        self.model = BaseModel(params)
+        self._args = self.model.kernel_args()
+
+    def decode(self, data: bytes, n: int, progress: Progress = None) -> np.ndarray:
+        buf = np.frombuffer(data, dtype=np.uint8).copy()  # writable: one kernel serves both modes
+        out = np.empty(n, dtype=np.uint8)
+        coder = new_coder_state()
+        pos = decode_init(coder, buf, 0)
+        i = 0
+        while i < n:
+            stop = min(n, i + SLICE)
+            reached, pos = code_bases(1, out, i, stop, buf, pos, coder, *self._args)
+            if progress is not None:
+                progress(reached - i)
+            i = reached
+        # the encoder flushed 4 bytes after its last emitted byte, and the decoder consumed
+        # exactly those; any other count means the stream was damaged
+        if pos != buf.shape[0]:
+            raise ArchiveError("base stream does not end where it should (truncated or corrupt block)")
+        return out
