@@ -1,0 +1,61 @@
+"""General-purpose codec for the small streams (headers, layout, exceptions, case runs, ...).
+
+Byte format of a coded stream: one method byte, then the payload.
+  0  stored: payload is the raw bytes
+  1  zlib (level 9, zlib container)
+  2  bz2 (level 9)
+  3  LZMA2 raw stream (preset 9 | extreme; raw format, so no 60-byte xz header on tiny streams)
+The encoder tries the methods and keeps the smallest, so a stream never costs more than one
+byte over its raw size. The decoder is told the raw length and refuses to produce more (a
+corrupt or hostile archive cannot make it allocate beyond what the archive declared).
+"""
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+
+from ..errors import ArchiveError
+
+STORED, ZLIB, BZ2, LZMA = 0, 1, 2, 3
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+_METHOD_NAMES = {STORED: "stored", ZLIB: "zlib", BZ2: "bz2", LZMA: "lzma"}
+
+
+def method_name(coded: bytes) -> str:
+    return _METHOD_NAMES.get(coded[0], "?") if coded else "empty"
+
+
+def encode(raw: bytes, fast: bool = False) -> bytes:
+    """Smallest of the methods; ``fast`` skips the slow ones for big streams at low levels."""
+    if not raw:
+        return bytes([STORED])
+    candidates = [bytes([STORED]) + raw, bytes([ZLIB]) + zlib.compress(raw, 9)]
+    if not fast:
+        candidates.append(bytes([BZ2]) + bz2.compress(raw, 9))
+        candidates.append(bytes([LZMA]) + lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS))
+    return min(candidates, key=len)
+
+
+def decode(coded: bytes, raw_len: int) -> bytes:
+    if not coded:
+        raise ArchiveError("empty stream payload")
+    method, payload = coded[0], coded[1:]
+    try:
+        if method == STORED:
+            out = bytes(payload)
+        elif method == ZLIB:
+            d = zlib.decompressobj()
+            out = d.decompress(payload, raw_len + 1)
+        elif method == BZ2:
+            out = bz2.BZ2Decompressor().decompress(payload, raw_len + 1)
+        elif method == LZMA:
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+            out = d.decompress(payload, raw_len + 1)
+        else:
+            raise ArchiveError(f"unknown stream method {method}")
+    except (zlib.error, OSError, lzma.LZMAError, EOFError, ValueError) as exc:
+        raise ArchiveError(f"corrupt stream ({_METHOD_NAMES.get(method, method)}): {exc}") from None
+    if len(out) != raw_len:
+        raise ArchiveError(f"stream decodes to {len(out)} bytes, archive says {raw_len}")
+    return out

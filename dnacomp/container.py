@@ -1,0 +1,184 @@
+"""The .dnac container: framing, parameters and checksums; no modelling.
+
+Byte format (all integers little-endian):
+
+  header   magic      8 bytes  b"\\x89DNAC\\r\\n\\x1a\\n"  (catches text-mode and 7-bit damage)
+           version    u16      FORMAT_VERSION
+           meta_len   u32
+           meta       meta_len bytes of UTF-8 JSON: kind ("fasta"|"fastq"), level, base model
+                      parameters, writer version: everything the decoder must match
+           crc        u32      CRC-32 of version, meta_len and meta
+  block*   tag        4 bytes  b"BLK\\0"
+           index      u32      0, 1, 2, ... (a shuffled or dropped block is detected)
+           raw_len    u64      bytes of the original input in this block
+           raw_crc    u32      CRC-32 of those original bytes (checked before they are written)
+           n_symbols  u64      sequence symbols in the block (for bits/base reports)
+           n_records  u64
+           n_streams  u16
+           stream*    name_len u8, name (ASCII), raw_len u64, coded_len u64
+           hdr_crc    u32      CRC-32 of the block header from tag to here
+           payloads   the coded streams, in table order
+           data_crc   u32      CRC-32 of the payloads
+  footer   tag        4 bytes  b"END\\0"
+           n_blocks   u32
+           total_len  u64      bytes of the original input
+           sha256     32 bytes of the original input
+           crc        u32      CRC-32 of the footer from tag to sha256
+
+Every length is checked against hard limits and the bytes actually present before anything is
+allocated, so a damaged archive yields an ArchiveError, never a huge allocation or a hang.
+"""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .errors import ArchiveError
+
+MAGIC = b"\x89DNAC\r\n\x1a\n"
+FORMAT_VERSION = 1
+BLOCK_TAG = b"BLK\0"
+END_TAG = b"END\0"
+MAX_META = 1 << 20
+MAX_BLOCK_RAW = 1 << 31  # no block may claim more original bytes than this
+MAX_STREAMS = 64
+
+
+@dataclass
+class Block:
+    index: int
+    raw_len: int
+    raw_crc: int
+    n_symbols: int
+    n_records: int
+    streams: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # name -> (raw_len, coded)
+
+
+@dataclass
+class Footer:
+    n_blocks: int
+    total_len: int
+    sha256: bytes
+
+
+def write_header(out: BinaryIO, meta: dict) -> None:
+    body = struct.pack("<HI", FORMAT_VERSION, 0)
+    meta_bytes = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
+    body = struct.pack("<HI", FORMAT_VERSION, len(meta_bytes)) + meta_bytes
+    out.write(MAGIC + body + struct.pack("<I", zlib.crc32(body)))
+
+
+def write_block(out: BinaryIO, block: Block) -> int:
+    """Writes one block; returns the bytes written."""
+    head = bytearray(BLOCK_TAG)
+    head += struct.pack("<IQIQQH", block.index, block.raw_len, block.raw_crc, block.n_symbols,
+                        block.n_records, len(block.streams))
+    for name, (raw_len, coded) in block.streams.items():
+        nb = name.encode("ascii")
+        head += struct.pack("<B", len(nb)) + nb + struct.pack("<QQ", raw_len, len(coded))
+    head += struct.pack("<I", zlib.crc32(head))
+    out.write(head)
+    crc = 0
+    for _, coded in block.streams.values():
+        out.write(coded)
+        crc = zlib.crc32(coded, crc)
+    out.write(struct.pack("<I", crc))
+    return len(head) + sum(len(c) for _, c in block.streams.values()) + 4
+
+
+def write_footer(out: BinaryIO, footer: Footer) -> None:
+    body = END_TAG + struct.pack("<IQ", footer.n_blocks, footer.total_len) + footer.sha256
+    out.write(body + struct.pack("<I", zlib.crc32(body)))
+
+
+def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise ArchiveError(f"truncated archive (in {what})")
+    return data
+
+
+def read_header(f: BinaryIO) -> dict:
+    magic = f.read(len(MAGIC))
+    if magic != MAGIC:
+        raise ArchiveError("not a dnacomp archive (bad magic)")
+    fixed = _read_exact(f, 6, "header")
+    version, meta_len = struct.unpack("<HI", fixed)
+    if version != FORMAT_VERSION:
+        raise ArchiveError(f"archive format version {version} is not supported "
+                           f"(this dnacomp reads version {FORMAT_VERSION})")
+    if meta_len > MAX_META:
+        raise ArchiveError("corrupt header (metadata too large)")
+    meta_bytes = _read_exact(f, meta_len, "header")
+    (crc,) = struct.unpack("<I", _read_exact(f, 4, "header"))
+    if zlib.crc32(fixed + meta_bytes) != crc:
+        raise ArchiveError("corrupt header (checksum mismatch)")
+    try:
+        meta = json.loads(meta_bytes)
+    except ValueError:
+        raise ArchiveError("corrupt header (metadata is not JSON)") from None
+    if not isinstance(meta, dict):
+        raise ArchiveError("corrupt header (metadata is not an object)")
+    return meta
+
+
+def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None) -> Block | Footer:
+    """Reads the next block (checking its framing and CRCs) or the footer.
+
+    ``remaining`` is the number of archive bytes left when known (a regular file), so that a
+    declared payload larger than the file is reported as truncation before reading it.
+    """
+    tag = _read_exact(f, 4, f"block {expected_index}")
+    if tag == END_TAG:
+        rest = _read_exact(f, 4 + 8 + 32 + 4, "footer")
+        body = tag + rest[:-4]
+        (crc,) = struct.unpack("<I", rest[-4:])
+        if zlib.crc32(body) != crc:
+            raise ArchiveError("corrupt footer (checksum mismatch)")
+        n_blocks, total_len = struct.unpack("<IQ", rest[:12])
+        if f.read(1):
+            raise ArchiveError("trailing data after the end of the archive")
+        return Footer(n_blocks, total_len, rest[12:44])
+    if tag != BLOCK_TAG:
+        raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
+    fixed = _read_exact(f, struct.calcsize("<IQIQQH"), f"block {expected_index} header")
+    index, raw_len, raw_crc, n_symbols, n_records, n_streams = struct.unpack("<IQIQQH", fixed)
+    head = bytearray(tag + fixed)
+    if n_streams > MAX_STREAMS:
+        raise ArchiveError(f"corrupt block {expected_index} header (stream count)")
+    table = []
+    for _ in range(n_streams):
+        nb = _read_exact(f, 1, f"block {expected_index} header")
+        name = _read_exact(f, nb[0], f"block {expected_index} header")
+        lens = _read_exact(f, 16, f"block {expected_index} header")
+        head += nb + name + lens
+        table.append((name, *struct.unpack("<QQ", lens)))
+    (hcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {expected_index} header"))
+    if zlib.crc32(head) != hcrc:
+        raise ArchiveError(f"corrupt block {expected_index} header (checksum mismatch)")
+    if index != expected_index:
+        raise ArchiveError(f"blocks out of order: found block {index} where {expected_index} belongs")
+    if raw_len > MAX_BLOCK_RAW:
+        raise ArchiveError(f"corrupt block {index} (declares {raw_len} bytes)")
+    total_coded = sum(c for _, _, c in table)
+    if remaining is not None and total_coded + 4 > remaining - len(head) - 4:
+        raise ArchiveError(f"truncated archive (block {index} payload)")
+    block = Block(index, raw_len, raw_crc, n_symbols, n_records)
+    crc = 0
+    for name, s_raw, s_coded in table:
+        if s_raw > MAX_BLOCK_RAW:
+            raise ArchiveError(f"corrupt block {index} (stream declares {s_raw} bytes)")
+        coded = _read_exact(f, s_coded, f"block {index} payload")
+        crc = zlib.crc32(coded, crc)
+        try:
+            key = name.decode("ascii")
+        except UnicodeDecodeError:
+            raise ArchiveError(f"corrupt block {index} (stream name)") from None
+        block.streams[key] = (s_raw, coded)
+    (dcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {index} payload"))
+    if dcrc != crc:
+        raise ArchiveError(f"corrupt block {index} (payload checksum mismatch)")
+    return block
