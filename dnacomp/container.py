@@ -2,21 +2,23 @@
 
 Byte format (all integers little-endian):
 
-  header   magic      8 bytes  b"\\x89DNAC\\r\\n\\x1a\\n"  (catches text-mode and 7-bit damage)
+  header   magic      9 bytes  b"\\x89DNAC\\r\\n\\x1a\\n"  (catches text-mode and 7-bit damage)
            version    u16      FORMAT_VERSION
            meta_len   u32
-           meta       meta_len bytes of UTF-8 JSON: kind ("fasta"|"fastq"), level, base model
-                      parameters, writer version: everything the decoder must match
+           meta       meta_len bytes: raw-deflated UTF-8 JSON with kind ("fasta"|"fastq"), level,
+                      base model parameters, writer version: everything the decoder must match
            crc        u32      CRC-32 of version, meta_len and meta
   block*   tag        4 bytes  b"BLK\\0"
            index      u32      0, 1, 2, ... (a shuffled or dropped block is detected)
-           raw_len    u64      bytes of the original input in this block
-           raw_crc    u32      CRC-32 of those original bytes (checked before they are written)
-           n_symbols  u64      sequence symbols in the block (for bits/base reports)
-           n_records  u64
-           n_streams  u16
-           stream*    name_len u8, name (ASCII), raw_len u64, coded_len u64
+           raw_crc    u32      CRC-32 of the original bytes (checked before they are written)
+           raw_len    uvarint  bytes of the original input in this block
+           n_symbols  uvarint  sequence symbols in the block (for bits/base reports)
+           n_records  uvarint
+           n_streams  uvarint
+           stream*    name_len u8, name (ASCII), raw_len uvarint, coded_len uvarint
            hdr_crc    u32      CRC-32 of the block header from tag to here
+  (uvarint: 7 bits per byte, least significant first, high bit set on all but the last byte,
+   at most 10 bytes)
            payloads   the coded streams, in table order
            data_crc   u32      CRC-32 of the payloads
   footer   tag        4 bytes  b"END\\0"
@@ -65,20 +67,29 @@ class Footer:
 
 
 def write_header(out: BinaryIO, meta: dict) -> None:
-    body = struct.pack("<HI", FORMAT_VERSION, 0)
-    meta_bytes = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()
-    body = struct.pack("<HI", FORMAT_VERSION, len(meta_bytes)) + meta_bytes
+    packed = zlib.compress(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode(), 9)[2:-4]
+    body = struct.pack("<HI", FORMAT_VERSION, len(packed)) + packed
     out.write(MAGIC + body + struct.pack("<I", zlib.crc32(body)))
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def write_block(out: BinaryIO, block: Block) -> int:
     """Writes one block; returns the bytes written."""
     head = bytearray(BLOCK_TAG)
-    head += struct.pack("<IQIQQH", block.index, block.raw_len, block.raw_crc, block.n_symbols,
-                        block.n_records, len(block.streams))
+    head += struct.pack("<II", block.index, block.raw_crc)
+    for value in (block.raw_len, block.n_symbols, block.n_records, len(block.streams)):
+        head += _uvarint(value)
     for name, (raw_len, coded) in block.streams.items():
         nb = name.encode("ascii")
-        head += struct.pack("<B", len(nb)) + nb + struct.pack("<QQ", raw_len, len(coded))
+        head += struct.pack("<B", len(nb)) + nb + _uvarint(raw_len) + _uvarint(len(coded))
     head += struct.pack("<I", zlib.crc32(head))
     out.write(head)
     crc = 0
@@ -95,10 +106,34 @@ def write_footer(out: BinaryIO, footer: Footer) -> None:
 
 
 def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
-    data = f.read(n)
+    """Reads n bytes in bounded pieces, so a false length in a piped archive cannot make us
+    allocate more than the bytes that really arrive."""
+    if n <= 1 << 20:
+        data = f.read(n)
+    else:
+        parts, got = [], 0
+        while got < n:
+            part = f.read(min(n - got, 1 << 24))
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        data = b"".join(parts)
     if len(data) != n:
         raise ArchiveError(f"truncated archive (in {what})")
     return data
+
+
+def _read_uvarint(f: BinaryIO, record: bytearray, what: str) -> int:
+    """Reads one uvarint, appending its bytes to ``record`` (the CRC covers them)."""
+    value = 0
+    for shift in range(0, 70, 7):
+        byte = _read_exact(f, 1, what)
+        record += byte
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+    raise ArchiveError(f"corrupt {what} (bad number)")
 
 
 def read_header(f: BinaryIO) -> dict:
@@ -117,8 +152,9 @@ def read_header(f: BinaryIO) -> dict:
     if zlib.crc32(fixed + meta_bytes) != crc:
         raise ArchiveError("corrupt header (checksum mismatch)")
     try:
-        meta = json.loads(meta_bytes)
-    except ValueError:
+        inflater = zlib.decompressobj(-15)
+        meta = json.loads(inflater.decompress(meta_bytes, MAX_META))
+    except (ValueError, zlib.error):
         raise ArchiveError("corrupt header (metadata is not JSON)") from None
     if not isinstance(meta, dict):
         raise ArchiveError("corrupt header (metadata is not an object)")
@@ -144,18 +180,19 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
         return Footer(n_blocks, total_len, rest[12:44])
     if tag != BLOCK_TAG:
         raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
-    fixed = _read_exact(f, struct.calcsize("<IQIQQH"), f"block {expected_index} header")
-    index, raw_len, raw_crc, n_symbols, n_records, n_streams = struct.unpack("<IQIQQH", fixed)
+    where = f"block {expected_index} header"
+    fixed = _read_exact(f, 8, where)
+    index, raw_crc = struct.unpack("<II", fixed)
     head = bytearray(tag + fixed)
+    raw_len, n_symbols, n_records, n_streams = (_read_uvarint(f, head, where) for _ in range(4))
     if n_streams > MAX_STREAMS:
-        raise ArchiveError(f"corrupt block {expected_index} header (stream count)")
+        raise ArchiveError(f"corrupt {where} (stream count)")
     table = []
     for _ in range(n_streams):
-        nb = _read_exact(f, 1, f"block {expected_index} header")
-        name = _read_exact(f, nb[0], f"block {expected_index} header")
-        lens = _read_exact(f, 16, f"block {expected_index} header")
-        head += nb + name + lens
-        table.append((name, *struct.unpack("<QQ", lens)))
+        nb = _read_exact(f, 1, where)
+        name = _read_exact(f, nb[0], where)
+        head += nb + name
+        table.append((name, _read_uvarint(f, head, where), _read_uvarint(f, head, where)))
     (hcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {expected_index} header"))
     if zlib.crc32(head) != hcrc:
         raise ArchiveError(f"corrupt block {expected_index} header (checksum mismatch)")
@@ -169,7 +206,7 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
     block = Block(index, raw_len, raw_crc, n_symbols, n_records)
     crc = 0
     for name, s_raw, s_coded in table:
-        if s_raw > MAX_BLOCK_RAW:
+        if s_raw > MAX_BLOCK_RAW or s_coded > 4 * MAX_BLOCK_RAW:
             raise ArchiveError(f"corrupt block {index} (stream declares {s_raw} bytes)")
         coded = _read_exact(f, s_coded, f"block {index} payload")
         crc = zlib.crc32(coded, crc)

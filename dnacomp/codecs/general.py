@@ -5,8 +5,8 @@ Byte format of a coded stream: one method byte, then the payload.
   1  zlib (level 9, zlib container)
   2  bz2 (level 9)
   3  LZMA2 raw stream (preset 9 | extreme; raw format, so no 60-byte xz header on tiny streams)
-The encoder tries the methods and keeps the smallest, so a stream never costs more than one
-byte over its raw size. The decoder is told the raw length and refuses to produce more (a
+An empty stream is coded as zero bytes. The encoder tries the methods and keeps the smallest,
+so a stream never costs more than one byte over its raw size. The decoder is told the raw length and refuses to produce more (a
 corrupt or hostile archive cannot make it allocate beyond what the archive declared).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ def method_name(coded: bytes) -> str:
 def encode(raw: bytes, fast: bool = False) -> bytes:
     """Smallest of the methods; ``fast`` skips the slow ones for big streams at low levels."""
     if not raw:
-        return bytes([STORED])
+        return b""
     candidates = [bytes([STORED]) + raw, bytes([ZLIB]) + zlib.compress(raw, 9)]
     if not fast:
         candidates.append(bytes([BZ2]) + bz2.compress(raw, 9))
@@ -39,7 +39,9 @@ def encode(raw: bytes, fast: bool = False) -> bytes:
 
 def decode(coded: bytes, raw_len: int) -> bytes:
     if not coded:
-        raise ArchiveError("empty stream payload")
+        if raw_len:
+            raise ArchiveError("empty payload for a non-empty stream")
+        return b""
     method, payload = coded[0], coded[1:]
     try:
         if method == STORED:

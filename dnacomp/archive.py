@@ -1,0 +1,252 @@
+"""Compression and decompression of whole streams: parser -> stream codecs -> container.
+
+This is the one place that knows the order of operations; it does no modelling and no parsing
+itself. Input is processed in chunks (``formats.chunks``), one container block each, so memory is
+bounded by the chunk size plus the model tables, whatever the input size. The base model's state
+carries over from block to block, so blocks decode in order only.
+
+Threads: the general-purpose codecs of the small streams run in a thread pool beside the base
+model (both release the GIL), which changes nothing in the archive.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+import zlib
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
+
+import numpy as np
+
+from . import __version__
+from .codecs import general
+from .container import (Block, Footer, read_block_or_footer, read_header, write_block,
+                        write_footer, write_header)
+from .errors import ArchiveError, DnacompError
+from .fileio import sniff_stream
+from .formats.chunks import iter_chunks
+from .formats.detect import detect_format
+from .formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
+from .formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
+from .models.base import ModelParams
+from .models.basecodec import BaseDecoder, BaseEncoder
+from .models.levels import DEFAULT_LEVEL, params_for_level
+from .streams import ChunkStreams
+
+BASES = "bases"
+CHUNK_SIZE = 8 << 20
+PARSERS = {"fasta": parse_fasta_chunk, "fastq": parse_fastq_chunk}
+UNPARSERS = {"fasta": unparse_fasta_chunk, "fastq": unparse_fastq_chunk}
+
+Progress = Callable[[int], None] | None
+
+
+@dataclass
+class ArchiveStats:
+    """What a run did: sizes per stream, for reports and `dnacomp info`."""
+
+    kind: str = ""
+    level: int = 0
+    input_bytes: int = 0
+    archive_bytes: int = 0
+    n_symbols: int = 0
+    n_bases: int = 0
+    n_records: int = 0
+    n_blocks: int = 0
+    stream_bytes: dict[str, int] = field(default_factory=dict)
+    stream_raw: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    params: dict = field(default_factory=dict)
+
+    @property
+    def bits_per_base(self) -> float:
+        return 8 * self.archive_bytes / self.n_symbols if self.n_symbols else 0.0
+
+    def add_stream(self, name: str, raw: int, coded: int) -> None:
+        self.stream_bytes[name] = self.stream_bytes.get(name, 0) + coded
+        self.stream_raw[name] = self.stream_raw.get(name, 0) + raw
+
+
+class _CountingWriter:
+    def __init__(self, out: BinaryIO):
+        self.out = out
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.count += len(data)
+        return len(data)
+
+
+def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
+                    threads: int = 1, progress: Progress = None, chunk_size: int = CHUNK_SIZE) -> ArchiveStats:
+    """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``."""
+    params = params_for_level(level)
+    head, src = sniff_stream(src)
+    kind = detect_format(head, source)
+    parse = PARSERS[kind]
+    out = _CountingWriter(dst)
+    meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
+    write_header(out, meta)
+    stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
+    sha = hashlib.sha256()
+    encoder = BaseEncoder(params)
+    started = time.perf_counter()
+    pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
+    with pool_cm as pool:
+        for index, (chunk, first_line, first_record) in enumerate(iter_chunks(src, kind, source, chunk_size)):
+            sha.update(chunk)
+            streams = parse(chunk, source, first_line, first_record)
+            block = _encode_block(index, chunk, streams, encoder, pool, progress)
+            write_block(out, block)
+            stats.input_bytes += len(chunk)
+            stats.n_symbols += streams.n_symbols
+            stats.n_bases += len(streams.bases)
+            stats.n_records += streams.n_records
+            stats.n_blocks += 1
+            for name, (raw, coded) in block.streams.items():
+                stats.add_stream(name, raw, len(coded))
+    write_footer(out, Footer(stats.n_blocks, stats.input_bytes, sha.digest()))
+    stats.archive_bytes = out.count
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: BaseEncoder,
+                  pool: Executor | None, progress: Progress) -> Block:
+    n_bases = len(streams.bases)
+    # the progress bar counts input bytes; bases are nearly all of them
+    scale = len(chunk) / n_bases if n_bases else 0.0
+    done = 0
+
+    def on_bases(n: int) -> None:
+        nonlocal done
+        if progress is not None:
+            step = int((done + n) * scale) - int(done * scale)
+            progress(step)
+        done += n
+
+    fields = sorted(streams.fields.items())
+    if pool is not None:
+        futures = [pool.submit(general.encode, raw) for _, raw in fields]
+        coded_bases = encoder.encode(streams.bases, on_bases)
+        coded_fields = [f.result() for f in futures]
+    else:
+        coded_bases = encoder.encode(streams.bases, on_bases)
+        coded_fields = [general.encode(raw) for _, raw in fields]
+    if progress is not None:
+        progress(len(chunk) - int(done * scale))
+    block = Block(index, len(chunk), zlib.crc32(chunk), streams.n_symbols, streams.n_records)
+    block.streams[BASES] = (n_bases, coded_bases)
+    for (name, raw), coded in zip(fields, coded_fields):
+        block.streams[name] = (len(raw), coded)
+    return block
+
+
+def _params_from_meta(meta: dict) -> tuple[str, int, ModelParams]:
+    try:
+        kind = meta["kind"]
+        if kind not in UNPARSERS:
+            raise ArchiveError(f"unknown content kind {kind!r}")
+        params = ModelParams.from_dict(meta["base_model"])
+        params.validate()
+        return kind, int(meta.get("level", 0)), params
+    except ArchiveError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ArchiveError(f"corrupt header (bad model parameters: {exc})") from None
+
+
+def _remaining(f: BinaryIO) -> int | None:
+    """Archive bytes left to read when ``f`` is a regular file (not a pipe), else None."""
+    try:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return st.st_size - f.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None) -> ArchiveStats:
+    """Restores the original bytes into ``dst`` (None: verify only, like ``gzip -t``).
+
+    Each block is checked against its CRC before it is written, and the whole output against the
+    sha256 of the original at the end; any mismatch raises ArchiveError.
+    """
+    meta = read_header(src)
+    kind, level, params = _params_from_meta(meta)
+    unparse = UNPARSERS[kind]
+    decoder = BaseDecoder(params)
+    sha = hashlib.sha256()
+    stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
+    started = time.perf_counter()
+    index = 0
+    while True:
+        item = read_block_or_footer(src, index, _remaining(src))
+        if isinstance(item, Footer):
+            break
+        chunk = _decode_block(item, kind, unparse, decoder)
+        sha.update(chunk)
+        if dst is not None:
+            dst.write(chunk)
+        stats.input_bytes += len(chunk)
+        stats.n_symbols += item.n_symbols
+        stats.n_records += item.n_records
+        if progress is not None:
+            progress(len(chunk))
+        index += 1
+    if item.n_blocks != index or item.total_len != stats.input_bytes:
+        raise ArchiveError("archive footer does not match its blocks (blocks missing or added)")
+    if sha.digest() != item.sha256:
+        raise ArchiveError("sha256 of the restored data does not match the original")
+    stats.n_blocks = index
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+    if BASES not in block.streams:
+        raise ArchiveError(f"corrupt block {block.index} (no base stream)")
+    n_bases, coded = block.streams[BASES]
+    if n_bases > block.raw_len:
+        raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
+    bases = decoder.decode(coded, n_bases)
+    fields = {name: general.decode(c, raw) for name, (raw, c) in block.streams.items() if name != BASES}
+    streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols,
+                           n_records=block.n_records)
+    try:
+        chunk = unparse(streams)
+    except DnacompError:
+        raise
+    except Exception as exc:  # a corrupt field can break the layout in any way
+        raise ArchiveError(f"corrupt block {block.index} ({type(exc).__name__} while rebuilding it)") from None
+    if len(chunk) != block.raw_len or zlib.crc32(chunk) != block.raw_crc:
+        raise ArchiveError(f"block {block.index} does not match its checksum: refusing to write it")
+    return chunk
+
+
+def inspect_stream(src: BinaryIO) -> ArchiveStats:
+    """Stream sizes of an archive without decoding it (for `dnacomp info`)."""
+    meta = read_header(src)
+    kind, level, _ = _params_from_meta(meta)
+    stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
+    index = 0
+    while True:
+        item = read_block_or_footer(src, index, _remaining(src))
+        if isinstance(item, Footer):
+            break
+        stats.n_symbols += item.n_symbols
+        stats.n_records += item.n_records
+        stats.input_bytes += item.raw_len
+        n_bases = item.streams.get(BASES, (0, b""))[0]
+        stats.n_bases += n_bases
+        for name, (raw, coded) in item.streams.items():
+            stats.add_stream(name, raw, len(coded))
+        index += 1
+    stats.n_blocks = index
+    return stats

@@ -1,0 +1,254 @@
+"""Command line: gzip habits for genomes.
+
+Errors caused by input, archives or the file system print one line (``dnacomp: FILE (record
+R, line L): what``) and exit 1; usage errors exit 2; ``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from typing import Callable
+
+from tqdm import tqdm
+
+from . import __version__
+from .errors import DnacompError
+
+EPILOG = """\
+examples:
+  dnacomp compress chr1.fa               writes chr1.fa.dnac, removes chr1.fa (gzip habit; -k keeps it)
+  dnacomp compress -k -9 reads.fastq.gz  strongest level; the archive restores the plain FASTQ
+  zcat x.fa.gz | dnacomp compress - > x.fa.dnac
+  dnacomp decompress chr1.fa.dnac        writes chr1.fa back, byte for byte
+  dnacomp decompress -c chr1.fa.dnac | head
+  dnacomp info chr1.fa.dnac              size of each stream in bits/base
+  dnacomp test chr1.fa.dnac              decode and verify checksums, write nothing
+  dnacomp bench chr1.fa                  levels and peer compressors on the same file
+"""
+
+LEVEL_HELP = "compression level 1 (fastest) .. 9 (strongest); default %(default)s"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS
+
+    parser = argparse.ArgumentParser(
+        prog="dnacomp",
+        description="Lossless compressor for FASTA and FASTQ (plain, gzipped or stdin). Bases are "
+                    "predicted by mixed k-mer context models and arithmetic coded; headers, line "
+                    "layout, N runs, IUPAC codes, lowercase and qualities are kept exactly.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"dnacomp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-o", "--output", metavar="PATH", help="write to PATH (one input only)")
+    common.add_argument("-c", "--stdout", action="store_true", help="write to standard output, keep inputs")
+    common.add_argument("-k", "--keep", action="store_true", help="keep the input file (default: remove it on success)")
+    common.add_argument("-f", "--force", action="store_true", help="overwrite existing outputs")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common.add_argument("-v", "--verbose", action="store_true", help="print sizes and bits/base per file")
+    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    levels = "\n".join(f"  -{lv}  {text}" for lv, text in sorted(LEVEL_DESCRIPTIONS.items()))
+    comp = sub.add_parser("compress", aliases=["c"], parents=[common], help="FASTA/FASTQ -> .dnac",
+                          description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\nlevels:\n" + levels,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("files", nargs="+", metavar="FILE")
+    for lv in range(1, 10):
+        comp.add_argument(f"-{lv}", dest="level", action="store_const", const=lv, help=argparse.SUPPRESS)
+    comp.add_argument("-l", "--level", dest="level", type=int, choices=range(1, 10), metavar="N", help=LEVEL_HELP)
+    comp.add_argument("-T", "--threads", type=int, default=1, metavar="N",
+                      help="threads for the side streams beside the base model (same archive for any N)")
+    comp.set_defaults(level=DEFAULT_LEVEL, func=cmd_compress)
+
+    dec = sub.add_parser("decompress", aliases=["d"], parents=[common], help=".dnac -> original file",
+                         description="Restore the original files, verified against their checksums.")
+    dec.add_argument("files", nargs="+", metavar="FILE")
+    dec.set_defaults(func=cmd_decompress)
+
+    info = sub.add_parser("info", help="stream sizes and bits/base of archives")
+    info.add_argument("files", nargs="+", metavar="FILE")
+    info.add_argument("--debug", action="store_true")
+    info.set_defaults(func=cmd_info)
+
+    test = sub.add_parser("test", aliases=["t"], help="decode and verify archives, write nothing")
+    test.add_argument("files", nargs="+", metavar="FILE")
+    test.add_argument("-q", "--quiet", action="store_true")
+    test.add_argument("--debug", action="store_true")
+    test.set_defaults(func=cmd_test)
+
+    bench = sub.add_parser("bench", help="compare levels and peer tools on one file",
+                           description="Compress, decompress and verify FILE with dnacomp levels and "
+                                       "peer tools found on PATH; print bits/base, speed and peak memory.")
+    bench.add_argument("file", metavar="FILE")
+    bench.add_argument("--levels", default="1,%d,9" % DEFAULT_LEVEL, help="dnacomp levels, comma separated")
+    bench.add_argument("--tools", default="gzip,bzip2,xz,zstd,mfcompress",
+                       help="peers: gzip,bzip2,xz,zstd,mfcompress,geco3 (missing ones are reported)")
+    bench.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are reported")
+    bench.add_argument("--tsv", metavar="PATH", help="also write the table as TSV")
+    bench.add_argument("--debug", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def _progress_bar(total: int | None, desc: str, quiet: bool):
+    disable = quiet or not sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=disable, file=sys.stderr, leave=False)
+
+
+def _input_size(path: str) -> int | None:
+    if path == "-" or path.endswith((".gz", ".bgz")):
+        return None
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+def _each_file(args, work: Callable[[str], None]) -> int:
+    if args.output and len(args.files) > 1:
+        raise DnacompError("-o takes a single input file")
+    status = 0
+    for path in args.files:
+        try:
+            work(path)
+        except DnacompError as exc:
+            if getattr(args, "debug", False):
+                raise
+            print(f"dnacomp: {exc}", file=sys.stderr)
+            status = 1
+        except OSError as exc:
+            if getattr(args, "debug", False):
+                raise
+            name = exc.filename or path
+            print(f"dnacomp: {name}: {exc.strerror or exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _remove_input(path: str, args) -> None:
+    if not args.keep and not args.stdout and path != "-":
+        os.unlink(path)
+
+
+def cmd_compress(args) -> int:
+    from .api import default_archive_name
+    from .archive import compress_stream
+    from .fileio import atomic_output, copy_mode, open_input
+
+    def work(path: str) -> None:
+        to_stdout = args.stdout or (path == "-" and not args.output)
+        if to_stdout and sys.stdout.isatty() and not args.force:
+            raise DnacompError("compressed data not written to a terminal; use -f to force, or -o")
+        with open_input(path) as src, _progress_bar(_input_size(path), os.path.basename(path), args.quiet) as bar:
+            if to_stdout:
+                stats = compress_stream(src, sys.stdout.buffer, level=args.level, source=path,
+                                        threads=args.threads, progress=bar.update)
+                sys.stdout.buffer.flush()
+                out = "<stdout>"
+            else:
+                out = args.output or default_archive_name(path)
+                with atomic_output(out, args.force) as dst:
+                    stats = compress_stream(src, dst, level=args.level, source=path,
+                                            threads=args.threads, progress=bar.update)
+                if path != "-":
+                    copy_mode(path, out)
+        if args.verbose:
+            print(f"{path} -> {out}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
+                  f"{stats.bits_per_base:.4f} bits/base over {stats.n_symbols:,} symbols, "
+                  f"{stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s", file=sys.stderr)
+        if not to_stdout:
+            _remove_input(path, args)
+
+    if args.threads < 1:
+        raise DnacompError("--threads must be at least 1")
+    return _each_file(args, work)
+
+
+def cmd_decompress(args) -> int:
+    from .api import _open_archive, default_restored_name
+    from .archive import decompress_stream
+    from .fileio import atomic_output, copy_mode
+
+    def work(path: str) -> None:
+        to_stdout = args.stdout or (path == "-" and not args.output)
+        with _open_archive(path) as src, _progress_bar(None, os.path.basename(path), args.quiet) as bar:
+            if to_stdout:
+                stats = decompress_stream(src, sys.stdout.buffer, progress=bar.update)
+                sys.stdout.buffer.flush()
+                out = "<stdout>"
+            else:
+                out = args.output or default_restored_name(path)
+                with atomic_output(out, args.force) as dst:
+                    stats = decompress_stream(src, dst, progress=bar.update)
+                if path != "-":
+                    copy_mode(path, out)
+        if args.verbose:
+            print(f"{path} -> {out}: {stats.input_bytes:,} bytes restored and verified, "
+                  f"{stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s", file=sys.stderr)
+        if not to_stdout:
+            _remove_input(path, args)
+
+    return _each_file(args, work)
+
+
+def cmd_test(args) -> int:
+    from .api import test_file
+
+    def work(path: str) -> None:
+        stats = test_file(path)
+        if not args.quiet:
+            print(f"{path}: OK ({stats.input_bytes:,} bytes, {stats.n_records:,} records, sha256 verified)")
+
+    args.output = None
+    return _each_file(args, work)
+
+
+def cmd_info(args) -> int:
+    from .api import archive_info
+    from .report import format_info
+
+    def work(path: str) -> None:
+        print(format_info(path, archive_info(path)))
+
+    args.output = None
+    return _each_file(args, work)
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    levels = [int(x) for x in args.levels.split(",") if x]
+    tools = [t for t in args.tools.split(",") if t]
+    return run_bench(args.file, levels=levels, tools=tools, repeat=args.repeat, tsv=args.tsv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DnacompError as exc:
+        if args.debug:
+            raise
+        print(f"dnacomp: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if args.debug:
+            traceback.print_exc()
+        print("dnacomp: interrupted; no partial output was left", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
