@@ -1,0 +1,241 @@
+"""FASTA chunk <-> streams, exactly invertible.
+
+A chunk is a run of whole lines (``formats/chunks.py``); it may start in the middle of a record
+and a file may have no header at all, so the lines before the chunk's first header form a
+headerless *prefix record*. Every record is modelled as: its header line (absent for the prefix),
+then ``k`` *core* sequence lines, then ``b`` blank lines (``b`` is usually 0; it captures a blank
+line between records or at the end of the file). The core is *regular* for width ``W`` when all
+its lines but the last hold ``W`` residues and the last holds 1..``W``: then its line lengths
+follow from the record's residue count ``S`` alone (``k = ceil(S / W)``), which is what makes a
+70-column genome's layout cost a few bytes. Anything else (blank lines inside a record, ragged
+widths) is *irregular* and its line lengths are stored.
+
+Fields (always all present; "uvarints" are LEB128, ``codecs/varint.py``; "gaps" encode strictly
+increasing indices as ``index - previous - 1`` with previous = -1, so consecutive runs are zeros):
+
+``headers``
+    The header lines without '>' and without their line ending, joined with '\\n'
+    (``n_records - has_prefix`` of them; empty when there is none).
+``seqlen``
+    uvarints, one per record (prefix included): ``S``, the record's residues in this chunk.
+``linelen``
+    uvarints: the ``k`` core line lengths of each irregular record, records in order.
+``layout``
+    uvarints, in this order:
+
+    - ``flags``: bit 0 = the chunk starts with a prefix record; bit 1 = the last line has no '\\n'.
+    - ``n_records`` (``R``, prefix included) and ``width`` (default ``W``: the most common width
+      of multi-line records; the longest single line if there is none; 0 if no sequence).
+    - width exceptions (regular records whose ``W`` is their own first-line width):
+      ``count``, ``count`` record-index gaps, ``count`` widths.
+    - irregular records: ``count``, ``count`` record-index gaps, ``count`` core line counts ``k``.
+    - trailing blank lines: ``count``, ``count`` record-index gaps, ``count`` values of ``b``.
+    - line endings: CR default (1 if most lines end in CRLF), ``count``, ``count`` line-index gaps
+      of the lines whose ending differs (line indices count every line of the chunk, headers and
+      blank lines included).
+``case``, ``exceptions``
+    The residue streams of ``formats/residues.py``, over the concatenated sequence lines.
+
+Errors: a NUL byte anywhere or a control byte (0x00-0x1F, 0x7F other than the CR of a CRLF) in
+a sequence line raises InputFormatError naming the line (and record, if it has a header).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ArchiveError, InputFormatError
+from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
+from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
+                    split_joined, split_lines, write_line_endings)
+from .residues import first_invalid, join_residues, split_residues
+
+__all__ = ["parse_fasta_chunk", "unparse_fasta_chunk"]
+
+_GT = ord(">")
+_FLAG_PREFIX = 1
+_FLAG_NO_FINAL_NEWLINE = 2
+
+
+def _describe_byte(value: int) -> str:
+    return "NUL byte" if value == 0 else f"control byte 0x{value:02X}"
+
+
+def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.ndarray,
+                 residues: np.ndarray, source: str, first_line: int, first_record: int) -> None:
+    """Raise for the earliest NUL byte (anywhere) or control byte (in a sequence line)."""
+    candidates: list[tuple[int, int]] = []  # (line index, byte value)
+    bad = first_invalid(residues)
+    if bad >= 0:
+        ends = np.cumsum(lines.lengths[seq_idx])
+        candidates.append((int(seq_idx[np.searchsorted(ends, bad, side="right")]), int(residues[bad])))
+    if buf.size and not buf.all():
+        candidates.append((line_of_offset(lines, int(np.argmin(buf))), 0))
+    if not candidates:
+        return
+    line, value = min(candidates)
+    headers_before = first_record - 1 + int(np.count_nonzero(is_hdr[:line + 1]))
+    kind = "header" if is_hdr[line] else "sequence line"
+    raise InputFormatError(source, f"{_describe_byte(value)} in FASTA {kind}", line=first_line + line,
+                           record=headers_before or None)
+
+
+def _default_width(k: np.ndarray, width: np.ndarray, S: np.ndarray, regular: np.ndarray) -> int:
+    """The width that makes the most records regular without an exception."""
+    multi = regular & (k >= 2)
+    if multi.any():
+        values, counts = np.unique(width[multi], return_counts=True)
+        return int(values[np.argmax(counts)])
+    single = k == 1
+    return int(S[single].max()) if single.any() else 0
+
+
+def _layout(is_hdr: np.ndarray, seq_len: np.ndarray, has_prefix: bool) -> tuple[np.ndarray, FieldWriter, np.ndarray]:
+    """Per-record layout model of the chunk: (S per record, layout writer so far, linelen values)."""
+    n_seq = seq_len.size
+    rec = np.cumsum(is_hdr) - (0 if has_prefix else 1)
+    seq_rec = rec[~is_hdr]
+    R = int(is_hdr.sum()) + int(has_prefix)
+    ids = np.arange(R)
+    seq_first = np.searchsorted(seq_rec, ids, side="left")
+    seq_end = np.searchsorted(seq_rec, ids, side="right")
+    csum = np.concatenate(([0], np.cumsum(seq_len)))
+    S = csum[seq_end] - csum[seq_first]
+
+    # Core = sequence lines up to the record's last non-blank one; the rest are trailing blanks.
+    last_nonblank = np.maximum.accumulate(np.where(seq_len > 0, np.arange(n_seq), -1)) if n_seq else seq_len
+    L = np.full(R, -1, dtype=np.int64)
+    has_lines = seq_end > seq_first
+    L[has_lines] = last_nonblank[seq_end[has_lines] - 1]
+    k = np.where(L >= seq_first, L - seq_first + 1, 0)
+    b = (seq_end - seq_first) - k
+    width = np.zeros(R, dtype=np.int64)
+    width[k > 0] = seq_len[seq_first[k > 0]]
+
+    pos = np.arange(n_seq) - seq_first[seq_rec]
+    k_line = k[seq_rec]
+    w_line = width[seq_rec]
+    core = pos < k_line
+    last = pos == k_line - 1
+    violation = (core & ~last & (seq_len != w_line)) | (last & (seq_len > w_line))
+    regular = np.bincount(seq_rec[violation], minlength=R) == 0
+
+    W = _default_width(k, width, S, regular)
+    plain = regular & (((k >= 2) & (width == W)) | ((k == 1) & (S <= W)) | (k == 0))
+    own_width = np.flatnonzero(regular & ~plain)
+    irregular = np.flatnonzero(~regular)
+    blanks = np.flatnonzero(b > 0)
+
+    w = FieldWriter()
+    w.scalar(R).scalar(W)
+    w.array(delta_indices(own_width)).array(width[own_width], counted=False)
+    w.array(delta_indices(irregular)).array(k[irregular], counted=False)
+    w.array(delta_indices(blanks)).array(b[blanks], counted=False)
+    linelen = seq_len[core & ~regular[seq_rec]]
+    return S, w, linelen
+
+
+def parse_fasta_chunk(data: bytes | memoryview, source: str, first_line: int, first_record: int) -> ChunkStreams:
+    """Split a FASTA chunk (whole lines) into streams; see the module docstring for the fields.
+
+    ``first_line`` is the 1-based file line number of the chunk's first line and
+    ``first_record`` the 1-based number of the first record whose header is in the chunk;
+    both only serve error messages.
+    """
+    buf = as_array(data)
+    lines = split_lines(buf)
+    is_hdr = buf[lines.starts] == _GT
+    seq_idx = np.flatnonzero(~is_hdr)
+    hdr_idx = np.flatnonzero(is_hdr)
+    seq_len = lines.lengths[seq_idx]
+    residues = gather(buf, lines.starts[seq_idx], seq_len)
+    _check_bytes(buf, lines, is_hdr, seq_idx, residues, source, first_line, first_record)
+
+    has_prefix = lines.count > 0 and not is_hdr[0]
+    S, layout, linelen = _layout(is_hdr, seq_len, has_prefix)
+    flags = (_FLAG_PREFIX if has_prefix else 0) | (0 if lines.final_newline else _FLAG_NO_FINAL_NEWLINE)
+    head = FieldWriter().scalar(flags)
+    write_line_endings(layout, lines.cr)
+
+    bases, case, exceptions = split_residues(residues)
+    fields = {
+        "headers": join_lines(buf, lines.starts[hdr_idx] + 1, lines.lengths[hdr_idx] - 1),
+        "layout": head.tobytes() + layout.tobytes(),
+        "seqlen": FieldWriter().array(S, counted=False).tobytes(),
+        "linelen": FieldWriter().array(linelen, counted=False).tobytes(),
+        "case": case,
+        "exceptions": exceptions,
+    }
+    return ChunkStreams(kind="fasta", bases=bases, fields=fields, n_symbols=int(residues.size),
+                        n_records=int(hdr_idx.size))
+
+
+def _line_lengths(S: np.ndarray, W: np.ndarray, k: np.ndarray, irregular: np.ndarray, b: np.ndarray,
+                  has_header: np.ndarray, header_len: np.ndarray, linelen: bytes
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Rebuild every line's content length and which lines are headers, record by record."""
+    R = S.size
+    per_record = has_header + k + b
+    line_rec = np.repeat(np.arange(R), per_record)
+    first = np.cumsum(per_record) - per_record
+    core_pos = np.arange(line_rec.size) - first[line_rec] - has_header[line_rec]
+    is_hdr = core_pos == -1
+    is_core = (core_pos >= 0) & (core_pos < k[line_rec])
+
+    lengths = np.zeros(line_rec.size, dtype=np.int64)
+    lengths[is_hdr] = header_len + 1
+    regular_core = is_core & ~irregular[line_rec]
+    lengths[regular_core] = W[line_rec[regular_core]]
+    last_len = S - (k - 1) * W
+    last = regular_core & (core_pos == k[line_rec] - 1)
+    lengths[last] = last_len[line_rec[last]]
+    irregular_core = is_core & irregular[line_rec]
+    reader = FieldReader(linelen, "linelen")
+    lengths[irregular_core] = reader.array(int(irregular_core.sum()))
+    reader.finish()
+    return lengths, is_hdr
+
+
+def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
+    """The exact chunk bytes that parse_fasta_chunk split into ``streams``."""
+    f = streams.fields
+    r = FieldReader(f["layout"], "layout")
+    flags = r.scalar()
+    R, W_default = r.scalar(), r.scalar()
+    own = undelta_indices(r.array(), R, "layout")
+    own_width = r.array(own.size)
+    irr = undelta_indices(r.array(), R, "layout")
+    irr_k = r.array(irr.size)
+    blank = undelta_indices(r.array(), R, "layout")
+    blank_n = r.array(blank.size)
+
+    seqlen = FieldReader(f["seqlen"], "seqlen")
+    S = seqlen.array(R)
+    seqlen.finish()
+    W = np.full(R, W_default, dtype=np.int64)
+    W[own] = own_width
+    if np.any((W == 0) & (S > 0)):
+        raise ArchiveError("field 'layout' gives width 0 to a non-empty record")
+    k = np.where(S > 0, (S + W - 1) // np.maximum(W, 1), 0)
+    k[irr] = irr_k
+    irregular = np.zeros(R, dtype=bool)
+    irregular[irr] = True
+    b = np.zeros(R, dtype=np.int64)
+    b[blank] = blank_n
+    has_header = np.ones(R, dtype=np.int64)
+    if flags & _FLAG_PREFIX:
+        if R == 0:
+            raise ArchiveError("field 'layout' has a prefix record but no records")
+        has_header[0] = 0
+
+    header_bytes, header_len = split_joined(f["headers"], int(has_header.sum()), "headers")
+    lengths, is_hdr = _line_lengths(S, W, k, irregular, b, has_header, header_len, f["linelen"])
+    cr = read_line_endings(r, lengths.size)
+    r.finish()
+
+    out, starts = assemble(lengths, cr, not flags & _FLAG_NO_FINAL_NEWLINE)
+    out[starts[is_hdr]] = _GT
+    scatter(out, starts[is_hdr] + 1, header_len, header_bytes, "headers")
+    residues = join_residues(streams.bases, f["case"], f["exceptions"], streams.n_symbols)
+    is_seq = ~is_hdr
+    scatter(out, starts[is_seq], lengths[is_seq], residues, "sequence")
+    return out.tobytes()
