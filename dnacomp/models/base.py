@@ -3,36 +3,48 @@
 How a base is coded. Each base (A,C,G,T = 0..3) is two binary decisions: ``hi`` (A/C vs G/T),
 then ``lo`` given ``hi``. For each decision:
 
-1. Every finite-context model of order k looks up its context (the previous k bases) in a table
-   of 16-bit slots holding four 4-bit counts, one per base (halved when one reaches 15, so the
-   model adapts). Orders up to 12 index the table directly; higher orders hash the previous k-1
-   bases to a group of four slots and pick the slot with the last base, so the four contexts that
-   can follow the current one share a cache line.
+1. Every count model of order k (``orders``) looks up its context (the previous k bases) in a
+   table of 16-bit slots holding four 4-bit counts, one per base (halved when one reaches 15, so
+   the model adapts). Orders up to 12 index the table directly; higher orders hash the previous
+   k-1 bases to a group of four slots and pick the slot with the last base, so the four contexts
+   that can follow the current one share a cache line.
    The counts relevant to the decision (A+C vs G+T for ``hi``; the pair selected by ``hi`` for
    ``lo``) index a per-model adaptive probability map: the model learns what "3 G/T against 1
    A/C at order 16" really means on this file, which is better than any fixed estimator.
-2. Inverted repeats: after each base, models with IR on also update the context read on the
-   reverse-complement strand, so a gene copied on the other strand is predicted too.
-3. Two match models follow the longest earlier occurrence of the last ``match_min`` bases,
+2. Every probability model of order k (``dp_orders``, k <= 12, direct tables) keeps, per context,
+   one adaptive probability per decision (22 bits) with its update count (10 bits) in a uint32;
+   the rate is 1/n until ``dp_limit``. Low orders see each context thousands of times, and a
+   precise slow estimate beats any 4-bit count there.
+3. Inverted repeats: after each base, models with IR on also update the context read on the
+   reverse-complement strand, so a gene copied on the other strand is predicted too. These
+   updates are applied one base late: the line is touched when the base is known and written
+   after the next base, so that the cache miss overlaps the next base's work.
+4. Two match models follow the longest earlier occurrence of the last ``match_min`` bases,
    forwards and as a reverse complement. They are substitution tolerant: a mismatch does not end
    the match; only a majority of misses among the last 16 predictions does, so a repeat with point
    mutations keeps predicting after each SNP.
-4. Two logistic mixers (integer weights, online gradient step) combine the stretched
+5. Optionally a substitution-tolerant context model (GeCo's STCM, ``stcm_order``): it reads the
+   counts of the count model of that order, but with its own history in which a base the model
+   mispredicted is replaced by its prediction; after more than ``stcm_miss`` misses among the last
+   16 it resynchronises with the real history.
+6. Two logistic mixers (integer weights, online gradient step) combine the stretched
    probabilities; one picks its weight set by which orders have seen the context and the match
    state, the other by the order-3 context. Their average goes through two adaptive probability
-   maps (SSE) keyed by order-2 and order-6 contexts.
-5. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
+   maps (SSE) keyed by order-2 and order-6 contexts; a small final mixer (learning rate
+   ``final_lr``) combines both mixers and both SSE outputs.
+7. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
 
 Everything is integer arithmetic (see ``logistic.py``), so encoder and decoder, which run the
 very same kernel (``mode`` selects coding or decoding), agree bit for bit on every machine and
 thread count.
 
 Memory is fixed by the level's parameters, never by the input: tables and the match model's
-history ring have fixed sizes.
+history ring have fixed sizes. The lines the next base will need are touched early (a load whose
+value is kept) so that the cache misses of all models overlap.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -50,22 +62,27 @@ S_MMISS = 5  # forward match: last 16 outcomes, 1 = miss
 S_RPTR = 6  # reverse-complement match: position whose complement is predicted, -1 if none
 S_RLEN = 7
 S_RMISS = 8
-S_MHASH = 9  # rolling hash value unused slot (reserved)
-N_STATE = 10
+S_SHIST = 9  # STCM history (like S_HIST, with mispredicted bases replaced by the prediction)
+S_SMISS = 10  # STCM: last 16 outcomes, 1 = miss
+S_PEND = 11  # 1 when the previous base's inverted-repeat updates are still pending
+S_TOUCH = 12  # sum of the early-touched slots (kept only so the loads are not optimised away)
+N_STATE = 13
 
 HIST_MASK = (1 << 60) - 1
-AM_RATE_LIMIT = 255
 AM1_STATES = 31 * 31
 AM2_STATES = 2 * 256
 MATCH_STATES = 16 * 8
 APM_CELLS = 33
+N_FINAL = 5  # final mixer inputs: both mixers, both SSE stages, bias
+DIRECT_MAX_ORDER = 12
+MAX_ORDER = 28
 
 
 @dataclass(frozen=True)
 class ModelParams:
     """Everything the decoder must match. Stored in the archive; one set per level."""
 
-    orders: tuple[int, ...]
+    orders: tuple[int, ...]  # count models (4-bit counts per base)
     ir: tuple[bool, ...]
     hash_bits: int = 22  # hashed tables have 4 << hash_bits slots
     match_min: int = 24  # bases hashed to find a match
@@ -73,6 +90,12 @@ class ModelParams:
     ring_bits: int = 24  # bases of history the match models can point into
     mixer_lr: int = 6  # learning rate of the mixers (larger is faster)
     am_limit: int = 255  # adaptive maps: count at which their rate stops decreasing
+    dp_orders: tuple[int, ...] = ()  # probability models (direct tables, 22-bit probabilities)
+    dp_ir: tuple[bool, ...] = ()
+    dp_limit: int = 255  # probability models: count at which their rate stops decreasing
+    stcm_order: int = 0  # substitution-tolerant model on the count model of this order; 0 = off
+    stcm_miss: int = 8  # STCM resynchronises after more misses than this among the last 16
+    final_lr: int = 2  # learning rate of the final mixer
 
     def to_dict(self) -> dict:
         return {
@@ -84,6 +107,12 @@ class ModelParams:
             "ring_bits": self.ring_bits,
             "mixer_lr": self.mixer_lr,
             "am_limit": self.am_limit,
+            "dp_orders": list(self.dp_orders),
+            "dp_ir": [int(x) for x in self.dp_ir],
+            "dp_limit": self.dp_limit,
+            "stcm_order": self.stcm_order,
+            "stcm_miss": self.stcm_miss,
+            "final_lr": self.final_lr,
         }
 
     @classmethod
@@ -97,28 +126,57 @@ class ModelParams:
             ring_bits=int(d["ring_bits"]),
             mixer_lr=int(d["mixer_lr"]),
             am_limit=int(d["am_limit"]),
+            dp_orders=tuple(int(x) for x in d["dp_orders"]),
+            dp_ir=tuple(bool(x) for x in d["dp_ir"]),
+            dp_limit=int(d["dp_limit"]),
+            stcm_order=int(d["stcm_order"]),
+            stcm_miss=int(d["stcm_miss"]),
+            final_lr=int(d["final_lr"]),
         )
 
     def validate(self) -> None:
-        if not self.orders or len(self.orders) != len(self.ir):
-            raise ValueError("orders and ir must be non-empty and of equal length")
-        if list(self.orders) != sorted(self.orders) or min(self.orders) < 1 or max(self.orders) > 28:
-            raise ValueError("orders must be increasing, within 1..28")
+        """Raise ValueError unless every field is in range (an archive's header is untrusted)."""
+        for name in ("orders", "ir", "dp_orders", "dp_ir"):
+            if not isinstance(getattr(self, name), tuple):
+                raise ValueError(f"{name} must be a tuple")
+        ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
+                "dp_limit", "stcm_order", "stcm_miss", "final_lr")
+        for name in ints:
+            if type(getattr(self, name)) is not int:
+                raise ValueError(f"{name} must be an integer")
+        if not self.orders or len(self.orders) != len(self.ir) or len(self.orders) > 24:
+            raise ValueError("orders and ir must be non-empty, of equal length, at most 24")
+        if any(type(k) is not int for k in self.orders + self.dp_orders):
+            raise ValueError("orders must be integers")
+        if list(self.orders) != sorted(set(self.orders)) or min(self.orders) < 1 or max(self.orders) > MAX_ORDER:
+            raise ValueError(f"orders must be strictly increasing, within 1..{MAX_ORDER}")
+        if len(self.dp_orders) != len(self.dp_ir) or len(self.dp_orders) > 12:
+            raise ValueError("dp_orders and dp_ir must be of equal length, at most 12")
+        if self.dp_orders and (list(self.dp_orders) != sorted(set(self.dp_orders))
+                               or min(self.dp_orders) < 1 or max(self.dp_orders) > DIRECT_MAX_ORDER):
+            raise ValueError(f"dp_orders must be strictly increasing, within 1..{DIRECT_MAX_ORDER}")
         if not (10 <= self.hash_bits <= 28 and 10 <= self.match_bits <= 28 and 12 <= self.ring_bits <= 30):
             raise ValueError("table sizes out of range")
         if not (12 <= self.match_min <= 28):
             raise ValueError("match_min out of range")
-        if not (1 <= self.mixer_lr <= 255 and 1 <= self.am_limit <= 1023):
+        if not (1 <= self.mixer_lr <= 255 and 1 <= self.am_limit <= 1023 and 1 <= self.dp_limit <= 1023
+                and 0 <= self.final_lr <= 255):
             raise ValueError("rates out of range")
+        if self.stcm_order != 0 and self.stcm_order not in self.orders:
+            raise ValueError("stcm_order must be 0 or one of the count model orders")
+        if not (0 <= self.stcm_miss <= 16):
+            raise ValueError("stcm_miss out of range")
+        if self.memory_bytes() > (6 << 30):
+            raise ValueError("model tables too large")
 
     def memory_bytes(self) -> int:
+        """Bytes of the model's tables (the mixers and maps add well under 1 MB)."""
         total = 0
         for k in self.orders:
-            total += 2 * (4**k if k <= 12 else 4 << self.hash_bits)
-        return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
-
-
-DIRECT_MAX_ORDER = 12
+            total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
+        for k in self.dp_orders:
+            total += 16 * 4**k
+        return total + 8 * (1 << self.match_bits) + (1 << self.ring_bits)
 
 
 def _recip_table() -> np.ndarray:
@@ -139,6 +197,16 @@ RECIP = _recip_table()
 MATCH_LEN_BUCKET = _match_len_bucket()
 
 
+def _aligned_full(n: int, value: int, dtype) -> np.ndarray:
+    """A 1-D array of n items whose data starts on a 64-byte boundary (one cache line)."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.empty(n * itemsize + 64, dtype=np.uint8)
+    skip = (-raw.ctypes.data) % 64
+    out = raw[skip:skip + n * itemsize].view(dtype)
+    out[:] = value
+    return out
+
+
 class BaseModel:
     """All adaptive state of the base model; encoder and decoder each build one from params."""
 
@@ -146,6 +214,7 @@ class BaseModel:
         params.validate()
         self.params = params
         m = len(params.orders)
+        d = len(params.dp_orders)
         self.orders = np.array(params.orders, dtype=np.int64)
         self.ir = np.array(params.ir, dtype=np.int64)
         offsets = [0]
@@ -156,32 +225,45 @@ class BaseModel:
             offsets.append(offsets[-1] + size)
         self.offsets = np.array(offsets, dtype=np.int64)
         self.hashed = np.array(hashed, dtype=np.int64)
-        self.tables = np.zeros(offsets[-1], dtype=np.uint16)
-        # adaptive maps: probability (22-bit) and update count
+        self.tables = _aligned_full(offsets[-1], 0, np.uint16)
+        self.dp_orders = np.array(params.dp_orders, dtype=np.int64)
+        self.dp_ir = np.array(params.dp_ir, dtype=np.int64)
+        dp_off = [0]
+        for k in params.dp_orders:
+            dp_off.append(dp_off[-1] + 4 * 4**k)
+        self.dp_offsets = np.array(dp_off, dtype=np.int64)
+        self.dp = _aligned_full(max(dp_off[-1], 1), 1 << 31, np.uint32)  # p = 1/2, n = 0
+        self.stcm_j = params.orders.index(params.stcm_order) if params.stcm_order else -1
+        # adaptive maps of the count models (+1: the STCM): probability (22-bit) and update count
+        na = m + 1
         a, b = np.meshgrid(np.arange(31), np.arange(31), indexing="ij")  # a = count of 0, b = of 1
         init1 = ((b * 2 + 1) << 22) // (a * 2 + b * 2 + 2)
-        self.am1_p = np.tile(init1.reshape(-1), m).astype(np.int64)
-        self.am1_n = np.zeros(m * AM1_STATES, dtype=np.int64)
+        self.am1_p = np.tile(init1.reshape(-1), na).astype(np.int64)
+        self.am1_n = np.zeros(na * AM1_STATES, dtype=np.int64)
         a2, b2 = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
         init2 = ((b2 * 2 + 1) << 22) // (a2 * 2 + b2 * 2 + 2)
-        self.am2_p = np.tile(np.tile(init2.reshape(-1), 2), m).astype(np.int64)
-        self.am2_n = np.zeros(m * AM2_STATES, dtype=np.int64)
+        self.am2_p = np.tile(np.tile(init2.reshape(-1), 2), na).astype(np.int64)
+        self.am2_n = np.zeros(na * AM2_STATES, dtype=np.int64)
         # match models: 2 models x MATCH_STATES x expected bit; bit-2 maps are separate
         self.mm_p = np.full(2 * 2 * MATCH_STATES * 2, 1 << 21, dtype=np.int64)
         self.mm_n = np.zeros_like(self.mm_p)
         self.match_table = np.zeros(1 << params.match_bits, dtype=np.int64)
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
-        # mixers: inputs = m models + 2 match models + bias
-        n_in = m + 3
+        # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
+        n_in = m + d + 4
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3
         n_sets2 = 3 * 64
         self.w1 = np.full((n_sets1, n_in), (1 << 16) // 4, dtype=np.int64)
         self.w2 = np.full((n_sets2, n_in), (1 << 16) // 4, dtype=np.int64)
+        self.wf = np.zeros((3 * 3, N_FINAL), dtype=np.int64)
+        self.wf[:, 0] = 1 << 15
+        self.wf[:, 1] = 1 << 15
         # APMs: order-2 (16 ctx) and order-6 (4096 ctx), x 3 nodes, 33 interpolation cells
         cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64)
         self.apm1 = np.tile(cells * 16, 3 * 16).astype(np.int64)
         self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int64)
+        self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
         self.state[S_RPTR] = -1
@@ -190,19 +272,28 @@ class BaseModel:
         p = self.params
         return (
             self.orders, self.ir, self.offsets, self.hashed, self.tables,
+            self.dp_orders, self.dp_ir, self.dp_offsets, self.dp,
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
-            self.match_table, self.ring, self.w1, self.w2, self.apm1, self.apm2, self.state,
+            self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
+            self.pend, self.state,
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
+            p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
         )
 
 
 @njit(cache=True, inline="always")
-def _ctx_index(v: int, k: int, hashed: int, offset: int, hash_bits: int) -> int:
+def _group_index(u: int, hashed: int, offset: int, hash_bits: int) -> int:
+    """First of the 4 slots of the contexts whose older k-1 bases are ``u``."""
     if hashed == 0:
-        return offset + v
-    h = (np.uint64(v >> 2) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - hash_bits)
-    return offset + (np.int64(h) << 2) + (v & 3)
+        return offset + (u << 2)
+    h = (np.uint64(u) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - hash_bits)
+    return offset + (np.int64(h) << 2)
+
+
+@njit(cache=True, inline="always")
+def _ctx_index(v: int, k: int, hashed: int, offset: int, hash_bits: int) -> int:
+    return _group_index(v >> 2, hashed, offset, hash_bits) + (v & 3)
 
 
 @njit(cache=True, inline="always")
@@ -221,6 +312,25 @@ def _am_update(p_arr, n_arr, i, bit, limit, recip):
 
 
 @njit(cache=True, inline="always")
+def _dp_update(dp, i, bit, limit, recip):
+    v = np.int64(dp[i])
+    n = v & 1023
+    p = v >> 10
+    p = p + ((((bit << 22) - p) * recip[n]) >> 16)
+    if n < limit:
+        n += 1
+    dp[i] = np.uint32((p << 10) | n)
+
+
+@njit(cache=True, inline="always")
+def _count_add(c: int, s: int) -> int:
+    sh = 4 * s
+    if ((c >> sh) & 15) == 15:
+        c = (c >> 1) & 0x7777
+    return c + (1 << sh)
+
+
+@njit(cache=True, inline="always")
 def _popcount16(x: int) -> int:
     x = x - ((x >> 1) & 0x5555)
     x = (x & 0x3333) + ((x >> 2) & 0x3333)
@@ -234,13 +344,16 @@ def _apm_index(st: int):
     return v >> 7, v & 127
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def code_bases(
     mode, syms, start, end, buf, bufpos, coder,
     orders, ir, offsets, hashed, tables,
+    dp_orders, dp_ir, dp_offsets, dp,
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
-    match_table, ring, w1, w2, apm1, apm2, state,
+    match_table, ring, w1, w2, wf, apm1, apm2,
+    pend, state,
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
+    dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
 ):
     """Encode (mode 0) syms[start:end] into buf, or decode (mode 1) them from buf into syms.
@@ -249,15 +362,26 @@ def code_bases(
     so that the caller can grow the buffer and resume: all state is in the arrays.
     """
     m = orders.shape[0]
-    n_in = m + 3
+    d = dp_orders.shape[0]
+    n_in = m + d + 4
+    i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, bias
+    i_mm = i_st + 1
+    i_rm = i_st + 2
+    i_bias = i_st + 3
+    n_am = m + 1 if stcm_j >= 0 else m  # adaptive-map users: count models (+ the STCM)
     idx = np.empty(m, dtype=np.int64)
-    cnt = np.empty(m, dtype=np.int64)
-    amidx = np.empty(m, dtype=np.int64)
+    cnt = np.empty(m + 1, dtype=np.int64)
+    amidx = np.empty(m + 1, dtype=np.int64)
+    dpix = np.empty(max(d, 1), dtype=np.int64)
     xin = np.empty(n_in, dtype=np.int64)
+    xf = np.empty(N_FINAL, dtype=np.int64)
     ring_mask = (1 << ring_bits) - 1
     ring_size = 1 << ring_bits
     mm_min_mask = (1 << (2 * match_min)) - 1
     buf_limit = buf.shape[0] - 64
+    for j in range(n_in):
+        xin[j] = 0
+    xin[i_bias] = 256
 
     hist = state[S_HIST]
     rc = state[S_RC]
@@ -268,6 +392,10 @@ def code_bases(
     rptr = state[S_RPTR]
     rlen = state[S_RLEN]
     rmiss = state[S_RMISS]
+    shist = state[S_SHIST]
+    smiss = state[S_SMISS]
+    pending = state[S_PEND]
+    touch = state[S_TOUCH]
 
     i = start
     while i < end:
@@ -284,6 +412,28 @@ def code_bases(
             cnt[j] = c
             if c != 0:
                 hit = j + 1
+        for j in range(d):
+            k = dp_orders[j]
+            dpix[j] = dp_offsets[j] + ((hist & ((1 << (2 * k)) - 1)) << 2)
+        if stcm_j >= 0:
+            k = orders[stcm_j]
+            v = shist & ((1 << (2 * k)) - 1)
+            cnt[m] = np.int64(tables[_ctx_index(v, k, hashed[stcm_j], offsets[stcm_j], hash_bits)])
+        # ---- touch the lines the next base will read (their misses overlap this base's work)
+        for j in range(m):
+            k = orders[j]
+            if k >= 9:
+                u = hist & ((1 << (2 * k - 2)) - 1)
+                touch ^= np.int64(tables[_group_index(u, hashed[j], offsets[j], hash_bits)])
+        for j in range(d):
+            k = dp_orders[j]
+            if k >= 7:
+                u = hist & ((1 << (2 * k - 2)) - 1)
+                touch ^= np.int64(dp[dp_offsets[j] + (u << 4)])
+        if stcm_j >= 0:
+            k = orders[stcm_j]
+            u = shist & ((1 << (2 * k - 2)) - 1)
+            touch ^= np.int64(tables[_group_index(u, hashed[stcm_j], offsets[stcm_j], hash_bits)])
         # ---- match models: find a candidate when idle ---------------------------------------
         if pos >= match_min:
             if mptr < 0:
@@ -325,37 +475,42 @@ def code_bases(
         for node in range(2):
             # node 0 codes hi; node 1 codes lo given hi (APM/mixer node id 1 + hi)
             nid = 0 if node == 0 else 1 + hi
-            for j in range(m):
+            for j in range(n_am):
                 c = cnt[j]
                 if node == 0:
                     a = (c & 15) + ((c >> 4) & 15)
                     b = ((c >> 8) & 15) + ((c >> 12) & 15)
                     ai = j * AM1_STATES + a * 31 + b
                     amidx[j] = ai
-                    xin[j] = stretch[am1_p[ai] >> 6]
+                    x = stretch[am1_p[ai] >> 6]
                 else:
                     sh = 8 * hi
                     a = (c >> sh) & 15
                     b = (c >> (sh + 4)) & 15
                     ai = j * AM2_STATES + hi * 256 + a * 16 + b
                     amidx[j] = ai
-                    xin[j] = stretch[am2_p[ai] >> 6]
+                    x = stretch[am2_p[ai] >> 6]
+                if j < m:
+                    xin[j] = x
+                else:
+                    xin[i_st] = x
+            for j in range(d):
+                xin[m + j] = stretch[np.int64(dp[dpix[j] + nid]) >> 16]
             # match model inputs: map (state, expected bit) -> p(bit = 1)
             mi = -1
             if m_exp >= 0 and (node == 0 or (m_exp >> 1) == hi):
                 ebit = (m_exp >> 1) if node == 0 else (m_exp & 1)
                 mi = ((0 * 2 + node) * MATCH_STATES + m_state) * 2 + ebit
-                xin[m] = stretch[mm_p[mi] >> 6]
+                xin[i_mm] = stretch[mm_p[mi] >> 6]
             else:
-                xin[m] = 0
+                xin[i_mm] = 0
             ri = -1
             if r_exp >= 0 and (node == 0 or (r_exp >> 1) == hi):
                 ebit = (r_exp >> 1) if node == 0 else (r_exp & 1)
                 ri = ((1 * 2 + node) * MATCH_STATES + r_state) * 2 + ebit
-                xin[m + 1] = stretch[mm_p[ri] >> 6]
+                xin[i_rm] = stretch[mm_p[ri] >> 6]
             else:
-                xin[m + 1] = 0
-            xin[m + 2] = 256
+                xin[i_rm] = 0
             # mixers
             s1 = (nid * (m + 1) + hit) * 3 + match_sel
             s2 = nid * 64 + o3
@@ -376,7 +531,21 @@ def code_bases(
             pa1 = (apm1[a1 + c1] * (128 - f1) + apm1[a1 + c1 + 1] * f1) >> 11
             a2 = (nid * 4096 + o6) * APM_CELLS
             pa2 = (apm2[a2 + c1] * (128 - f1) + apm2[a2 + c1 + 1] * f1) >> 11
-            p = (2 * pmix + pa1 + pa2) >> 2
+            sf = nid * 3 + match_sel
+            pf = 0
+            if final_lr > 0:
+                xf[0] = st1
+                xf[1] = st2
+                xf[2] = stretch[min(max(pa1, 1), 65535)]
+                xf[3] = stretch[min(max(pa2, 1), 65535)]
+                xf[4] = 256
+                dotf = 0
+                for j in range(N_FINAL):
+                    dotf += wf[sf, j] * xf[j]
+                pf = squash[min(max(dotf >> 16, -2047), 2047) + 2047]
+                p = (2 * pf + pa1 + pa2) >> 2
+            else:
+                p = (2 * pmix + pa1 + pa2) >> 2
             p = min(max(p, 16), 65536 - 16)
             # code the bit
             if node == 0:
@@ -393,11 +562,17 @@ def code_bases(
             for j in range(n_in):
                 w1[s1, j] += (xin[j] * e1) >> 18
                 w2[s2, j] += (xin[j] * e2) >> 18
-            for j in range(m):
+            if final_lr > 0:
+                ef = ((bit << 16) - pf) * final_lr
+                for j in range(N_FINAL):
+                    wf[sf, j] += (xf[j] * ef) >> 18
+            for j in range(n_am):
                 if node == 0:
                     _am_update(am1_p, am1_n, amidx[j], bit, am_limit, recip)
                 else:
                     _am_update(am2_p, am2_n, amidx[j], bit, am_limit, recip)
+            for j in range(d):
+                _dp_update(dp, dpix[j] + nid, bit, dp_limit, recip)
             if mi >= 0:
                 _am_update(mm_p, mm_n, mi, bit, 1023, recip)
             if ri >= 0:
@@ -415,27 +590,63 @@ def code_bases(
                 sym = sym | bit
         if mode == 1:
             syms[i] = sym
-        # ---- update counts: forward context, then the reverse-complement strand -------------
+        # ---- update counts: forward contexts (lines already cached) ---------------------------
         for j in range(m):
             ix = idx[j]
-            c = cnt[j]
-            sh = 4 * sym
-            if ((c >> sh) & 15) == 15:
-                c = (c >> 1) & 0x7777
-            tables[ix] = c + (1 << sh)
+            tables[ix] = _count_add(np.int64(tables[ix]), sym)
         new_hist = ((hist << 2) | sym) & HIST_MASK
         new_rc = (rc >> 2) | ((3 - sym) << 58)
+        # ---- inverted repeats: apply the previous base's updates, touch and queue this one's --
+        if pending != 0:
+            for j in range(m):
+                if ir[j] != 0:
+                    ix = pend[2 * j]
+                    tables[ix] = _count_add(np.int64(tables[ix]), pend[2 * j + 1])
+            for j in range(d):
+                if dp_ir[j] != 0:
+                    base = pend[2 * (m + j)]
+                    s = pend[2 * (m + j) + 1]
+                    _dp_update(dp, base, s >> 1, dp_limit, recip)
+                    _dp_update(dp, base + 1 + (s >> 1), s & 1, dp_limit, recip)
         for j in range(m):
             if ir[j] != 0:
                 k = orders[j]
                 v = new_rc >> (60 - 2 * k)
                 ix = _ctx_index(v, k, hashed[j], offsets[j], hash_bits)
-                isym = 3 - ((new_hist >> (2 * k)) & 3)
-                c = np.int64(tables[ix])
-                sh = 4 * isym
-                if ((c >> sh) & 15) == 15:
-                    c = (c >> 1) & 0x7777
-                tables[ix] = c + (1 << sh)
+                pend[2 * j] = ix
+                pend[2 * j + 1] = 3 - ((new_hist >> (2 * k)) & 3)
+                touch ^= np.int64(tables[ix])
+        for j in range(d):
+            if dp_ir[j] != 0:
+                k = dp_orders[j]
+                base = dp_offsets[j] + ((new_rc >> (60 - 2 * k)) << 2)
+                pend[2 * (m + j)] = base
+                pend[2 * (m + j) + 1] = 3 - ((new_hist >> (2 * k)) & 3)
+                touch ^= np.int64(dp[base])
+        pending = 1
+        # ---- substitution-tolerant model: follow its own prediction ---------------------------
+        if stcm_j >= 0:
+            sc = cnt[m]
+            nxt = sym
+            if sc != 0:
+                best = 0
+                bc = sc & 15
+                for s in range(1, 4):
+                    cs = (sc >> (4 * s)) & 15
+                    if cs > bc:
+                        best = s
+                        bc = cs
+                if best != sym:
+                    nxt = best
+                    smiss = ((smiss << 1) | 1) & 0xFFFF
+                else:
+                    smiss = (smiss << 1) & 0xFFFF
+            else:
+                smiss = (smiss << 1) & 0xFFFF
+            shist = ((shist << 2) | nxt) & HIST_MASK
+            if _popcount16(smiss) > stcm_miss:
+                shist = new_hist
+                smiss = 0
         # ---- match models: verify predictions, advance ------------------------------------
         if mptr >= 0:
             if m_exp == sym:
@@ -476,4 +687,8 @@ def code_bases(
     state[S_RPTR] = rptr
     state[S_RLEN] = rlen
     state[S_RMISS] = rmiss
+    state[S_SHIST] = shist
+    state[S_SMISS] = smiss
+    state[S_PEND] = pending
+    state[S_TOUCH] = touch
     return i, bufpos
