@@ -47,17 +47,13 @@ from ..errors import ArchiveError, InputFormatError
 from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
                     split_joined, split_lines, write_line_endings)
-from .residues import first_invalid, join_residues, split_residues
+from .residues import describe_invalid, first_invalid, join_residues, split_residues
 
 __all__ = ["parse_fasta_chunk", "unparse_fasta_chunk"]
 
 _GT = ord(">")
 _FLAG_PREFIX = 1
 _FLAG_NO_FINAL_NEWLINE = 2
-
-
-def _describe_byte(value: int) -> str:
-    return "NUL byte" if value == 0 else f"control byte 0x{value:02X}"
 
 
 def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.ndarray,
@@ -75,7 +71,7 @@ def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.
     line, value = min(candidates)
     headers_before = first_record - 1 + int(np.count_nonzero(is_hdr[:line + 1]))
     kind = "header" if is_hdr[line] else "sequence line"
-    raise InputFormatError(source, f"{_describe_byte(value)} in FASTA {kind}", line=first_line + line,
+    raise InputFormatError(source, f"{describe_invalid(value)} in FASTA {kind}", line=first_line + line,
                            record=headers_before or None)
 
 
@@ -213,12 +209,12 @@ def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
     seqlen.finish()
     W = np.full(R, W_default, dtype=np.int64)
     W[own] = own_width
-    if np.any((W == 0) & (S > 0)):
+    irregular = np.zeros(R, dtype=bool)
+    irregular[irr] = True
+    if np.any((W == 0) & (S > 0) & ~irregular):
         raise ArchiveError("field 'layout' gives width 0 to a non-empty record")
     k = np.where(S > 0, (S + W - 1) // np.maximum(W, 1), 0)
     k[irr] = irr_k
-    irregular = np.zeros(R, dtype=bool)
-    irregular[irr] = True
     b = np.zeros(R, dtype=np.int64)
     b[blank] = blank_n
     has_header = np.ones(R, dtype=np.int64)

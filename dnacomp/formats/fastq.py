@@ -47,7 +47,7 @@ from ..errors import ArchiveError, InputFormatError
 from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
                     split_joined, split_lines, write_line_endings)
-from .residues import first_invalid, join_residues, split_residues
+from .residues import describe_invalid, first_invalid, join_residues, split_residues
 
 __all__ = ["parse_fastq_chunk", "unparse_fastq_chunk"]
 
@@ -107,7 +107,7 @@ def _record_problems(buf: np.ndarray, lines: Lines, n_rec: int, residues: np.nda
     bad = first_invalid(residues)
     if bad >= 0:
         i = int(np.searchsorted(ends, bad, side="right"))
-        problems.append((4 * i + 1, i, f"control byte 0x{residues[bad]:02X} in FASTQ sequence"))
+        problems.append((4 * i + 1, i, f"{describe_invalid(int(residues[bad]))} in FASTQ sequence"))
     if quals.size:
         bad_q = (quals < _QUAL_MIN) | (quals > _QUAL_MAX)
         j = _first(bad_q)

@@ -30,7 +30,7 @@ from ..codecs.varint import decode_uvarints_at, encode_uvarints
 from ..errors import ArchiveError
 from .lines import ranges_mask
 
-__all__ = ["split_residues", "join_residues", "first_invalid", "SYMBOLS"]
+__all__ = ["split_residues", "join_residues", "first_invalid", "describe_invalid", "SYMBOLS"]
 
 SYMBOLS = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -71,6 +71,11 @@ def _is_acgt(folded: np.ndarray) -> np.ndarray:
     out |= folded == _G
     out |= folded == _T
     return out
+
+
+def describe_invalid(value: int) -> str:
+    """How error messages name a rejected residue byte."""
+    return "NUL byte" if value == 0 else f"control byte 0x{value:02X}"
 
 
 def first_invalid(residues: np.ndarray) -> int:

@@ -1,0 +1,58 @@
+"""Shared test fixtures: where the shared corpus lives, and its files uncompressed.
+
+The corpus (real FASTA/FASTQ files, gzip-compressed) is not part of the repository; it is found
+through ``$DNACOMP_CORPUS``, defaulting to ``<repo>/../shared/corpus``. Tests that need it are
+skipped, not failed, when it is absent, so the suite runs anywhere.
+
+Any test taking a ``fasta_corpus_file`` or ``fastq_corpus_file`` argument is run once per corpus
+file of that kind (the argument is the path of the .gz file); ``corpus_bytes(path)`` returns the
+uncompressed contents, cached, because dm3 alone takes a second to gunzip.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("DNACOMP_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+def _corpus_params(kind: str) -> list:
+    folder = CORPUS / kind
+    files = sorted(folder.glob("*.gz")) if folder.is_dir() else []
+    if not files:
+        reason = f"no {kind} corpus at {folder} (set DNACOMP_CORPUS)"
+        return [pytest.param(None, id=f"no-{kind}-corpus", marks=pytest.mark.skip(reason=reason))]
+    return [pytest.param(path, id=path.name) for path in files]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for kind in ("fasta", "fastq"):
+        name = f"{kind}_corpus_file"
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, _corpus_params(kind))
+
+
+@functools.lru_cache(maxsize=2)
+def _gunzip(path: Path) -> bytes:
+    with gzip.open(path, "rb") as handle:
+        return handle.read()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The corpus directory; skips the test when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS} (set DNACOMP_CORPUS)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def corpus_bytes() -> Callable[[Path], bytes]:
+    """Function returning the uncompressed bytes of a corpus .gz file (cached)."""
+    return _gunzip
