@@ -287,3 +287,15 @@ def test_error_line_and_record_are_global_across_chunks(chunk_size):
             parse_fasta_chunk(chunk, "in.fa", line, record)
     assert (err.value.line, err.value.record) == (3 * 250 + 3, 251)
     assert "control byte 0x02" in str(err.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300) | st.lists(st.sampled_from([b">", b"A", b"\n", b"\r", b"\x00", b"n", b"\t", b" "]),
+                                           max_size=60).map(b"".join))
+def test_arbitrary_bytes_either_round_trip_or_raise_input_format_error(data):
+    try:
+        streams = parse_fasta_chunk(data, "fuzz", 1, 1)
+    except InputFormatError as err:
+        assert err.line is not None and err.source == "fuzz"
+        return
+    assert unparse_fasta_chunk(streams) == data

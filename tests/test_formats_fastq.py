@@ -269,3 +269,15 @@ def test_blank_lines_in_the_middle_are_rejected_whatever_the_chunking(chunk_size
     good = b"".join(b"@r%d\nAC\n+\nII\n" % i for i in range(20))
     err = parse_error(good + b"\n\n\n\n" + good, chunk_size)
     assert err.line == 81 and "blank line" in str(err)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | st.lists(st.sampled_from([b"@a", b"+", b"AC", b"II", b"\n", b"\r\n", b"\x00", b"I"]),
+                                           max_size=40).map(b"".join))
+def test_arbitrary_bytes_either_round_trip_or_raise_input_format_error(data):
+    try:
+        streams = parse_fastq_chunk(data, "fuzz", 1, 1)
+    except InputFormatError as err:
+        assert err.line is not None and err.source == "fuzz"
+        return
+    assert unparse_fastq_chunk(streams) == data
