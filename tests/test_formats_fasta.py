@@ -228,7 +228,7 @@ def fasta_files(draw) -> bytes:
     return data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(fasta_files(), st.integers(1, 64))
 def test_generated_files_round_trip_in_chunks_and_keep_their_records(data, chunk_size):
     whole = parse_whole(data)

@@ -41,6 +41,8 @@ a sequence line raises InputFormatError naming the line (and record, if it has a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
@@ -75,59 +77,68 @@ def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.
                            record=headers_before or None)
 
 
-def _default_width(k: np.ndarray, width: np.ndarray, S: np.ndarray, regular: np.ndarray) -> int:
-    """The width that makes the most records regular without an exception."""
-    multi = regular & (k >= 2)
-    if multi.any():
-        values, counts = np.unique(width[multi], return_counts=True)
-        return int(values[np.argmax(counts)])
-    single = k == 1
-    return int(S[single].max()) if single.any() else 0
+@dataclass
+class _Records:
+    """Per-record view of a chunk's sequence lines (R records, prefix included)."""
+
+    S: np.ndarray          # residues per record
+    k: np.ndarray          # core lines (up to the last non-blank one)
+    b: np.ndarray          # trailing blank lines
+    width: np.ndarray      # first core line's length (0 without core)
+    regular: np.ndarray    # bool: core lines are width, width, ..., 1..width
+    core_lines: np.ndarray  # per sequence line: is it a core line
+    seq_rec: np.ndarray    # per sequence line: its record
 
 
-def _layout(is_hdr: np.ndarray, seq_len: np.ndarray, has_prefix: bool) -> tuple[np.ndarray, FieldWriter, np.ndarray]:
-    """Per-record layout model of the chunk: (S per record, layout writer so far, linelen values)."""
+def _records(is_hdr: np.ndarray, seq_len: np.ndarray, has_prefix: bool) -> _Records:
+    """Group the sequence lines by record and test each record's core for regularity."""
     n_seq = seq_len.size
-    rec = np.cumsum(is_hdr) - (0 if has_prefix else 1)
-    seq_rec = rec[~is_hdr]
-    R = int(is_hdr.sum()) + int(has_prefix)
-    ids = np.arange(R)
-    seq_first = np.searchsorted(seq_rec, ids, side="left")
-    seq_end = np.searchsorted(seq_rec, ids, side="right")
+    seq_rec = (np.cumsum(is_hdr) - (0 if has_prefix else 1))[~is_hdr]
+    ids = np.arange(int(is_hdr.sum()) + int(has_prefix))
+    first = np.searchsorted(seq_rec, ids, side="left")
+    end = np.searchsorted(seq_rec, ids, side="right")
     csum = np.concatenate(([0], np.cumsum(seq_len)))
-    S = csum[seq_end] - csum[seq_first]
+    S = csum[end] - csum[first]
 
     # Core = sequence lines up to the record's last non-blank one; the rest are trailing blanks.
     last_nonblank = np.maximum.accumulate(np.where(seq_len > 0, np.arange(n_seq), -1)) if n_seq else seq_len
-    L = np.full(R, -1, dtype=np.int64)
-    has_lines = seq_end > seq_first
-    L[has_lines] = last_nonblank[seq_end[has_lines] - 1]
-    k = np.where(L >= seq_first, L - seq_first + 1, 0)
-    b = (seq_end - seq_first) - k
-    width = np.zeros(R, dtype=np.int64)
-    width[k > 0] = seq_len[seq_first[k > 0]]
+    L = np.full(ids.size, -1, dtype=np.int64)
+    has_lines = end > first
+    L[has_lines] = last_nonblank[end[has_lines] - 1]
+    k = np.where(L >= first, L - first + 1, 0)
+    width = np.zeros(ids.size, dtype=np.int64)
+    width[k > 0] = seq_len[first[k > 0]]
 
-    pos = np.arange(n_seq) - seq_first[seq_rec]
-    k_line = k[seq_rec]
-    w_line = width[seq_rec]
+    pos = np.arange(n_seq) - first[seq_rec]
+    k_line, w_line = k[seq_rec], width[seq_rec]
     core = pos < k_line
     last = pos == k_line - 1
     violation = (core & ~last & (seq_len != w_line)) | (last & (seq_len > w_line))
-    regular = np.bincount(seq_rec[violation], minlength=R) == 0
+    regular = np.bincount(seq_rec[violation], minlength=ids.size) == 0
+    return _Records(S=S, k=k, b=(end - first) - k, width=width, regular=regular, core_lines=core, seq_rec=seq_rec)
 
-    W = _default_width(k, width, S, regular)
-    plain = regular & (((k >= 2) & (width == W)) | ((k == 1) & (S <= W)) | (k == 0))
-    own_width = np.flatnonzero(regular & ~plain)
-    irregular = np.flatnonzero(~regular)
-    blanks = np.flatnonzero(b > 0)
 
-    w = FieldWriter()
-    w.scalar(R).scalar(W)
-    w.array(delta_indices(own_width)).array(width[own_width], counted=False)
-    w.array(delta_indices(irregular)).array(k[irregular], counted=False)
-    w.array(delta_indices(blanks)).array(b[blanks], counted=False)
-    linelen = seq_len[core & ~regular[seq_rec]]
-    return S, w, linelen
+def _default_width(r: _Records) -> int:
+    """The width that makes the most records regular without an exception."""
+    multi = r.regular & (r.k >= 2)
+    if multi.any():
+        values, counts = np.unique(r.width[multi], return_counts=True)
+        return int(values[np.argmax(counts)])
+    single = r.k == 1
+    return int(r.S[single].max()) if single.any() else 0
+
+
+def _write_layout(w: FieldWriter, r: _Records) -> None:
+    """Default width, then the width, irregular and blank-line exceptions (module docstring)."""
+    W = _default_width(r)
+    plain = r.regular & (((r.k >= 2) & (r.width == W)) | ((r.k == 1) & (r.S <= W)) | (r.k == 0))
+    own_width = np.flatnonzero(r.regular & ~plain)
+    irregular = np.flatnonzero(~r.regular)
+    blanks = np.flatnonzero(r.b > 0)
+    w.scalar(r.S.size).scalar(W)
+    w.array(delta_indices(own_width)).array(r.width[own_width], counted=False)
+    w.array(delta_indices(irregular)).array(r.k[irregular], counted=False)
+    w.array(delta_indices(blanks)).array(r.b[blanks], counted=False)
 
 
 def parse_fasta_chunk(data: bytes | memoryview, source: str, first_line: int, first_record: int) -> ChunkStreams:
@@ -147,17 +158,19 @@ def parse_fasta_chunk(data: bytes | memoryview, source: str, first_line: int, fi
     _check_bytes(buf, lines, is_hdr, seq_idx, residues, source, first_line, first_record)
 
     has_prefix = lines.count > 0 and not is_hdr[0]
-    S, layout, linelen = _layout(is_hdr, seq_len, has_prefix)
-    flags = (_FLAG_PREFIX if has_prefix else 0) | (0 if lines.final_newline else _FLAG_NO_FINAL_NEWLINE)
-    head = FieldWriter().scalar(flags)
+    records = _records(is_hdr, seq_len, has_prefix)
+    layout = FieldWriter()
+    layout.scalar((_FLAG_PREFIX if has_prefix else 0) | (0 if lines.final_newline else _FLAG_NO_FINAL_NEWLINE))
+    _write_layout(layout, records)
     write_line_endings(layout, lines.cr)
 
     bases, case, exceptions = split_residues(residues)
+    irregular_lines = records.core_lines & ~records.regular[records.seq_rec]
     fields = {
         "headers": join_lines(buf, lines.starts[hdr_idx] + 1, lines.lengths[hdr_idx] - 1),
-        "layout": head.tobytes() + layout.tobytes(),
-        "seqlen": FieldWriter().array(S, counted=False).tobytes(),
-        "linelen": FieldWriter().array(linelen, counted=False).tobytes(),
+        "layout": layout.tobytes(),
+        "seqlen": FieldWriter().array(records.S, counted=False).tobytes(),
+        "linelen": FieldWriter().array(seq_len[irregular_lines], counted=False).tobytes(),
         "case": case,
         "exceptions": exceptions,
     }
@@ -191,11 +204,8 @@ def _line_lengths(S: np.ndarray, W: np.ndarray, k: np.ndarray, irregular: np.nda
     return lengths, is_hdr
 
 
-def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
-    """The exact chunk bytes that parse_fasta_chunk split into ``streams``."""
-    f = streams.fields
-    r = FieldReader(f["layout"], "layout")
-    flags = r.scalar()
+def _read_records(r: FieldReader, seqlen: bytes) -> tuple[np.ndarray, ...]:
+    """Inverse of _write_layout plus the ``seqlen`` field: per record (S, W, k, irregular, b)."""
     R, W_default = r.scalar(), r.scalar()
     own = undelta_indices(r.array(), R, "layout")
     own_width = r.array(own.size)
@@ -203,10 +213,10 @@ def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
     irr_k = r.array(irr.size)
     blank = undelta_indices(r.array(), R, "layout")
     blank_n = r.array(blank.size)
+    lengths = FieldReader(seqlen, "seqlen")
+    S = lengths.array(R)
+    lengths.finish()
 
-    seqlen = FieldReader(f["seqlen"], "seqlen")
-    S = seqlen.array(R)
-    seqlen.finish()
     W = np.full(R, W_default, dtype=np.int64)
     W[own] = own_width
     irregular = np.zeros(R, dtype=bool)
@@ -217,12 +227,20 @@ def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
     k[irr] = irr_k
     b = np.zeros(R, dtype=np.int64)
     b[blank] = blank_n
-    has_header = np.ones(R, dtype=np.int64)
+    return S, W, k, irregular, b
+
+
+def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
+    """The exact chunk bytes that parse_fasta_chunk split into ``streams``."""
+    f = streams.fields
+    r = FieldReader(f["layout"], "layout")
+    flags = r.scalar()
+    S, W, k, irregular, b = _read_records(r, f["seqlen"])
+    has_header = np.ones(S.size, dtype=np.int64)
     if flags & _FLAG_PREFIX:
-        if R == 0:
+        if S.size == 0:
             raise ArchiveError("field 'layout' has a prefix record but no records")
         has_header[0] = 0
-
     header_bytes, header_len = split_joined(f["headers"], int(has_header.sum()), "headers")
     lengths, is_hdr = _line_lengths(S, W, k, irregular, b, has_header, header_len, f["linelen"])
     cr = read_line_endings(r, lengths.size)
