@@ -66,7 +66,9 @@ S_SHIST = 9  # STCM history (like S_HIST, with mispredicted bases replaced by th
 S_SMISS = 10  # STCM: last 16 outcomes, 1 = miss
 S_PEND = 11  # 1 when the previous base's inverted-repeat updates are still pending
 S_TOUCH = 12  # sum of the early-touched slots (kept only so the loads are not optimised away)
-N_STATE = 13
+S_MHF = 13  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
+S_MHR = 14  # match table slot of its reverse complement
+N_STATE = 15
 
 HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31
@@ -93,6 +95,7 @@ class ModelParams:
     dp_orders: tuple[int, ...] = ()  # probability models (direct tables, 22-bit probabilities)
     dp_ir: tuple[bool, ...] = ()
     dp_limit: int = 255  # probability models: count at which their rate stops decreasing
+    dp_sparse: tuple[int, ...] = ()  # sparse probability models: bit i set = base i+1 back is used
     stcm_order: int = 0  # substitution-tolerant model on the count model of this order; 0 = off
     stcm_miss: int = 8  # STCM resynchronises after more misses than this among the last 16
     final_lr: int = 2  # learning rate of the final mixer
@@ -110,6 +113,7 @@ class ModelParams:
             "dp_orders": list(self.dp_orders),
             "dp_ir": [int(x) for x in self.dp_ir],
             "dp_limit": self.dp_limit,
+            "dp_sparse": list(self.dp_sparse),
             "stcm_order": self.stcm_order,
             "stcm_miss": self.stcm_miss,
             "final_lr": self.final_lr,
@@ -129,6 +133,7 @@ class ModelParams:
             dp_orders=tuple(int(x) for x in d["dp_orders"]),
             dp_ir=tuple(bool(x) for x in d["dp_ir"]),
             dp_limit=int(d["dp_limit"]),
+            dp_sparse=tuple(int(x) for x in d["dp_sparse"]),
             stcm_order=int(d["stcm_order"]),
             stcm_miss=int(d["stcm_miss"]),
             final_lr=int(d["final_lr"]),
@@ -136,7 +141,7 @@ class ModelParams:
 
     def validate(self) -> None:
         """Raise ValueError unless every field is in range (an archive's header is untrusted)."""
-        for name in ("orders", "ir", "dp_orders", "dp_ir"):
+        for name in ("orders", "ir", "dp_orders", "dp_ir", "dp_sparse"):
             if not isinstance(getattr(self, name), tuple):
                 raise ValueError(f"{name} must be a tuple")
         ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
@@ -146,7 +151,7 @@ class ModelParams:
                 raise ValueError(f"{name} must be an integer")
         if not self.orders or len(self.orders) != len(self.ir) or len(self.orders) > 24:
             raise ValueError("orders and ir must be non-empty, of equal length, at most 24")
-        if any(type(k) is not int for k in self.orders + self.dp_orders):
+        if any(type(k) is not int for k in self.orders + self.dp_orders + self.dp_sparse):
             raise ValueError("orders must be integers")
         if list(self.orders) != sorted(set(self.orders)) or min(self.orders) < 1 or max(self.orders) > MAX_ORDER:
             raise ValueError(f"orders must be strictly increasing, within 1..{MAX_ORDER}")
@@ -155,6 +160,9 @@ class ModelParams:
         if self.dp_orders and (list(self.dp_orders) != sorted(set(self.dp_orders))
                                or min(self.dp_orders) < 1 or max(self.dp_orders) > DIRECT_MAX_ORDER):
             raise ValueError(f"dp_orders must be strictly increasing, within 1..{DIRECT_MAX_ORDER}")
+        if len(self.dp_sparse) > 8 or any(not (0 < x < 1 << 24 and bin(x).count("1") <= DIRECT_MAX_ORDER)
+                                          for x in self.dp_sparse):
+            raise ValueError("dp_sparse: at most 8 masks, each of 1..12 of the last 24 bases")
         if not (10 <= self.hash_bits <= 28 and 10 <= self.match_bits <= 28 and 12 <= self.ring_bits <= 30):
             raise ValueError("table sizes out of range")
         if not (12 <= self.match_min <= 28):
@@ -174,9 +182,9 @@ class ModelParams:
         total = 0
         for k in self.orders:
             total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
-        for k in self.dp_orders:
+        for k in self.dp_orders + tuple(bin(x).count("1") for x in self.dp_sparse):
             total += 16 * 4**k
-        return total + 8 * (1 << self.match_bits) + (1 << self.ring_bits)
+        return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
 
 def _recip_table() -> np.ndarray:
@@ -214,7 +222,7 @@ class BaseModel:
         params.validate()
         self.params = params
         m = len(params.orders)
-        d = len(params.dp_orders)
+        d = len(params.dp_orders) + len(params.dp_sparse)
         self.orders = np.array(params.orders, dtype=np.int64)
         self.ir = np.array(params.ir, dtype=np.int64)
         offsets = [0]
@@ -226,10 +234,12 @@ class BaseModel:
         self.offsets = np.array(offsets, dtype=np.int64)
         self.hashed = np.array(hashed, dtype=np.int64)
         self.tables = _aligned_full(offsets[-1], 0, np.uint16)
-        self.dp_orders = np.array(params.dp_orders, dtype=np.int64)
-        self.dp_ir = np.array(params.dp_ir, dtype=np.int64)
+        dp_k = list(params.dp_orders) + [bin(x).count("1") for x in params.dp_sparse]
+        self.dp_orders = np.array(dp_k, dtype=np.int64)
+        self.dp_mask = np.array([0] * len(params.dp_orders) + list(params.dp_sparse), dtype=np.int64)
+        self.dp_ir = np.array(list(params.dp_ir) + [0] * len(params.dp_sparse), dtype=np.int64)
         dp_off = [0]
-        for k in params.dp_orders:
+        for k in dp_k:
             dp_off.append(dp_off[-1] + 4 * 4**k)
         self.dp_offsets = np.array(dp_off, dtype=np.int64)
         self.dp = _aligned_full(max(dp_off[-1], 1), 1 << 31, np.uint32)  # p = 1/2, n = 0
@@ -247,7 +257,7 @@ class BaseModel:
         # match models: 2 models x MATCH_STATES x expected bit; bit-2 maps are separate
         self.mm_p = np.full(2 * 2 * MATCH_STATES * 2, 1 << 21, dtype=np.int64)
         self.mm_n = np.zeros_like(self.mm_p)
-        self.match_table = np.zeros(1 << params.match_bits, dtype=np.int64)
+        self.match_table = np.zeros(1 << params.match_bits, dtype=np.uint32)  # position mod 2^32
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
         # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
         n_in = m + d + 4
@@ -261,18 +271,19 @@ class BaseModel:
         self.wf[:, 1] = 1 << 15
         # APMs: order-2 (16 ctx) and order-6 (4096 ctx), x 3 nodes, 33 interpolation cells
         cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64)
-        self.apm1 = np.tile(cells * 16, 3 * 16).astype(np.int64)
-        self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int64)
+        self.apm1 = np.tile(cells * 16, 3 * 16).astype(np.int32)
+        self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
         self.state[S_RPTR] = -1
+        self.state[S_MHF] = -1
 
     def kernel_args(self) -> tuple:
         p = self.params
         return (
             self.orders, self.ir, self.offsets, self.hashed, self.tables,
-            self.dp_orders, self.dp_ir, self.dp_offsets, self.dp,
+            self.dp_orders, self.dp_mask, self.dp_ir, self.dp_offsets, self.dp,
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
             self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
             self.pend, self.state,
@@ -348,7 +359,7 @@ def _apm_index(st: int):
 def code_bases(
     mode, syms, start, end, buf, bufpos, coder,
     orders, ir, offsets, hashed, tables,
-    dp_orders, dp_ir, dp_offsets, dp,
+    dp_orders, dp_mask, dp_ir, dp_offsets, dp,
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
     match_table, ring, w1, w2, wf, apm1, apm2,
     pend, state,
@@ -396,6 +407,8 @@ def code_bases(
     smiss = state[S_SMISS]
     pending = state[S_PEND]
     touch = state[S_TOUCH]
+    mhf = state[S_MHF]
+    mhr = state[S_MHR]
 
     i = start
     while i < end:
@@ -413,8 +426,18 @@ def code_bases(
             if c != 0:
                 hit = j + 1
         for j in range(d):
-            k = dp_orders[j]
-            dpix[j] = dp_offsets[j] + ((hist & ((1 << (2 * k)) - 1)) << 2)
+            msk = dp_mask[j]
+            if msk == 0:
+                v = hist & ((1 << (2 * dp_orders[j])) - 1)
+            else:
+                v = 0
+                h = hist
+                while msk != 0:
+                    if msk & 1:
+                        v = (v << 2) | (h & 3)
+                    msk >>= 1
+                    h >>= 2
+            dpix[j] = dp_offsets[j] + (v << 2)
         if stcm_j >= 0:
             k = orders[stcm_j]
             v = shist & ((1 << (2 * k)) - 1)
@@ -427,30 +450,40 @@ def code_bases(
                 touch ^= np.int64(tables[_group_index(u, hashed[j], offsets[j], hash_bits)])
         for j in range(d):
             k = dp_orders[j]
-            if k >= 7:
+            if k >= 7 and dp_mask[j] == 0:
                 u = hist & ((1 << (2 * k - 2)) - 1)
                 touch ^= np.int64(dp[dp_offsets[j] + (u << 4)])
         if stcm_j >= 0:
             k = orders[stcm_j]
             u = shist & ((1 << (2 * k - 2)) - 1)
             touch ^= np.int64(tables[_group_index(u, hashed[stcm_j], offsets[stcm_j], hash_bits)])
-        # ---- match models: find a candidate when idle ---------------------------------------
-        if pos >= match_min:
+        # ---- match models: find a candidate when idle, one base late ------------------------
+        # The slots of the k-mer ending at the previous base (and of its reverse complement) were
+        # touched a base ago; the table holds, per k-mer, the position after its last occurrence.
+        if mhf >= 0:
+            prev = pos - 1
             if mptr < 0:
-                cand = match_table[_hash_kmer(hist & mm_min_mask, match_bits)]
-                if cand > 0 and pos - cand < ring_size - 1:
-                    mptr = cand
+                c = np.int64(match_table[mhf])
+                delta = (prev - c) & 0xFFFFFFFF
+                if c != 0 and 0 < delta < ring_size - 2:
+                    mptr = prev - delta + 1
                     mlen = 0
                     mmiss = 0
             if rptr < 0:
-                rv = rc >> (60 - 2 * match_min)
-                cand = match_table[_hash_kmer(rv, match_bits)]
-                q = cand - match_min - 1
-                if cand > 0 and q >= 0 and pos - q < ring_size - 1:
+                c = np.int64(match_table[mhr])
+                delta = (prev - c) & 0xFFFFFFFF
+                q = prev - delta - match_min - 2
+                if c != 0 and 0 < delta < ring_size - 2 and q >= 0:
                     rptr = q
                     rlen = 0
                     rmiss = 0
-            match_table[_hash_kmer(hist & mm_min_mask, match_bits)] = pos
+            match_table[mhf] = np.uint32(prev & 0xFFFFFFFF)
+        if pos >= match_min:
+            mhf = _hash_kmer(hist & mm_min_mask, match_bits)
+            mhr = _hash_kmer(rc >> (60 - 2 * match_min), match_bits)
+            touch ^= np.int64(match_table[mhf]) ^ np.int64(match_table[mhr])
+        else:
+            mhf = -1
         m_exp = -1
         m_state = 0
         if mptr >= 0:
@@ -691,4 +724,6 @@ def code_bases(
     state[S_SMISS] = smiss
     state[S_PEND] = pending
     state[S_TOUCH] = touch
+    state[S_MHF] = mhf
+    state[S_MHR] = mhr
     return i, bufpos
