@@ -13,6 +13,7 @@ import os
 import stat
 import sys
 import tempfile
+import zlib
 from contextlib import contextmanager
 from typing import BinaryIO, Iterator
 
@@ -42,6 +43,26 @@ class PrefixedReader(io.RawIOBase):
         return len(data)
 
 
+class _CheckedGzip(io.RawIOBase):
+    """gzip reader whose decoding errors become one-line DnacompErrors naming the file.
+
+    Python's gzip raises BadGzipFile, EOFError (truncated member) or zlib.error (bad data) from
+    deep inside a read; without this, a damaged .gz input would end in a traceback."""
+
+    def __init__(self, stream: BinaryIO, source: str):
+        self._gz = gzip.GzipFile(fileobj=stream, mode="rb")  # multi-member: BGZF too
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        try:
+            return self._gz.readinto(b)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise DnacompError(f"{self._source}: corrupt or truncated gzip data ({exc})") from None
+
+
 @contextmanager
 def open_input(path: str) -> Iterator[BinaryIO]:
     """Opens a file or '-' (stdin) for reading, transparently gunzipping gzip and BGZF input."""
@@ -56,7 +77,7 @@ def open_input(path: str) -> Iterator[BinaryIO]:
     try:
         magic, stream = sniff_stream(raw, 2)
         if magic == GZIP_MAGIC:
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # multi-member: BGZF too
+            stream = io.BufferedReader(_CheckedGzip(stream, "<stdin>" if path == "-" else path), 1 << 20)
         yield stream
     finally:
         if close:

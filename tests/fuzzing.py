@@ -1,0 +1,232 @@
+"""Archive fuzzer: damaged archives must fail cleanly, never crash, hang or restore wrong data.
+
+Used by tests/test_fuzz.py with a small budget, and by hand for long runs:
+
+    python tests/fuzzing.py --seconds 3600          # prints cases tried and any failures
+
+Mutations: truncation (at block boundaries and random offsets), random bit flips and byte
+overwrites, blocks shuffled, dropped or duplicated, a wrong version, huge declared lengths.
+Each mutation is tried twice: as is (the CRCs must catch it) and "resealed", with every CRC
+recomputed so that the damage reaches the stream decoders, the base model and the parsers'
+inverse, which must then fail with an ArchiveError (the whole-file sha256 is the last guard).
+
+A case fails when decoding raises anything but a DnacompError, returns bytes that differ from
+the original, takes longer than the per-case time limit, or (resealed or not) allocates beyond
+the memory limit set for the fuzzing process.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import struct
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dnacomp.archive import compress_stream, decompress_stream  # noqa: E402
+from dnacomp.container import BLOCK_TAG, END_TAG, MAGIC  # noqa: E402
+from dnacomp.errors import DnacompError  # noqa: E402
+
+SEED_FILES = {
+    "fasta": b">r1 first\nACGTACGTTTGACCANNNNNNacgtacgtRYKM\nACGTTGCAACGT\n>r2\n" + b"ACGGTCATTGCA" * 40 + b"\n>empty\n",
+    "fastq": b"@q1 a\nACGTNACGTA\n+\nIIII#IIHHG\n@q2 b\nTTGCAACGTA\n+q2 b\nHHHHHGGGFF\n@q3\n\n+\n\n" * 6,
+}
+
+
+@dataclass
+class Archive:
+    """An archive cut into its parts, so mutations can work on blocks."""
+
+    header: bytes
+    blocks: list[bytes]
+    footer: bytes
+
+    def join(self) -> bytes:
+        return self.header + b"".join(self.blocks) + self.footer
+
+
+def make_archive(data: bytes, level: int = 1, chunk_size: int = 64) -> bytes:
+    out = io.BytesIO()
+    compress_stream(io.BytesIO(data), out, level=level, chunk_size=chunk_size)
+    return out.getvalue()
+
+
+def split_archive(data: bytes) -> Archive:
+    """Cuts a valid archive at its block tags (found by walking the framing, not by search)."""
+    meta_len = struct.unpack_from("<I", data, len(MAGIC) + 2)[0]
+    pos = len(MAGIC) + 6 + meta_len + 4
+    header = data[:pos]
+    blocks = []
+    while data[pos:pos + 4] == BLOCK_TAG:
+        end = _block_end(data, pos)
+        blocks.append(data[pos:end])
+        pos = end
+    assert data[pos:pos + 4] == END_TAG
+    return Archive(header, blocks, data[pos:])
+
+
+def _read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _block_table(data: bytes, start: int) -> tuple[int, list[int]]:
+    """End of the block header (before its CRC) and the coded length of each stream."""
+    pos = start + 12
+    values = []
+    for _ in range(4):
+        v, pos = _read_uvarint(data, pos)
+        values.append(v)
+    coded = []
+    for _ in range(values[3]):
+        pos += 1 + data[pos]
+        _, pos = _read_uvarint(data, pos)
+        c, pos = _read_uvarint(data, pos)
+        coded.append(c)
+    return pos, coded
+
+
+def _block_end(data: bytes, start: int) -> int:
+    head_end, coded = _block_table(data, start)
+    return head_end + 4 + sum(coded) + 4
+
+
+def reseal(data: bytes) -> bytes:
+    """Recomputes every CRC of a (possibly damaged) archive whose framing still parses."""
+    buf = bytearray(data)
+    try:
+        meta_len = struct.unpack_from("<I", buf, len(MAGIC) + 2)[0]
+        body_end = len(MAGIC) + 6 + meta_len
+        struct.pack_into("<I", buf, body_end, zlib.crc32(buf[len(MAGIC):body_end]))
+        pos = body_end + 4
+        while buf[pos:pos + 4] == BLOCK_TAG:
+            head_end, coded = _block_table(bytes(buf), pos)
+            struct.pack_into("<I", buf, head_end, zlib.crc32(buf[pos:head_end]))
+            pay = head_end + 4
+            pay_end = pay + sum(coded)
+            struct.pack_into("<I", buf, pay_end, zlib.crc32(buf[pay:pay_end]))
+            pos = pay_end + 4
+        if buf[pos:pos + 4] == END_TAG and len(buf) >= pos + 52:
+            struct.pack_into("<I", buf, pos + 48, zlib.crc32(buf[pos:pos + 48]))
+    except (IndexError, struct.error):
+        pass  # framing destroyed: leave the rest as is
+    return bytes(buf)
+
+
+def mutations(archive: bytes, rnd: random.Random):
+    """Yields (name, damaged archive) for one random mutation of each kind."""
+    parts = split_archive(archive)
+    n = len(archive)
+    cut = rnd.choice([len(parts.header) + sum(len(b) for b in parts.blocks[:k]) for k in range(len(parts.blocks) + 1)])
+    yield "truncate@block", archive[:cut]
+    yield "truncate@random", archive[: rnd.randrange(n)]
+    flipped = bytearray(archive)
+    for _ in range(rnd.choice([1, 1, 2, 8])):
+        flipped[rnd.randrange(n)] ^= 1 << rnd.randrange(8)
+    yield "bitflip", bytes(flipped)
+    over = bytearray(archive)
+    at = rnd.randrange(n)
+    over[at:at + 4] = bytes(rnd.randrange(256) for _ in range(4))
+    yield "overwrite", bytes(over[:n])
+    if len(parts.blocks) > 1:
+        shuffled = parts.blocks[:]
+        while shuffled == parts.blocks:
+            rnd.shuffle(shuffled)
+        yield "shuffle", Archive(parts.header, shuffled, parts.footer).join()
+        dropped = parts.blocks[:]
+        del dropped[rnd.randrange(len(dropped))]
+        yield "drop", Archive(parts.header, dropped, parts.footer).join()
+        dup = parts.blocks[:]
+        k = rnd.randrange(len(dup))
+        dup.insert(k, dup[k])
+        yield "duplicate", Archive(parts.header, dup, parts.footer).join()
+    wrong = bytearray(archive)
+    struct.pack_into("<H", wrong, len(MAGIC), rnd.choice([0, 2, 255, 65535]))
+    yield "version", bytes(wrong)
+    if parts.blocks:
+        # a huge declared length in a block header: raw_len (first varint after index and crc)
+        k = rnd.randrange(len(parts.blocks))
+        block = parts.blocks[k]
+        _, end = _read_uvarint(block, 12)
+        huge = bytes([0xFF] * 8 + [0x7F])
+        blocks = parts.blocks[:]
+        blocks[k] = block[:12] + huge + block[end:]
+        yield "huge-length", Archive(parts.header, blocks, parts.footer).join()
+
+
+@dataclass
+class Report:
+    cases: int = 0
+    failures: list[str] = field(default_factory=list)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def check_case(name: str, damaged: bytes, original: bytes, report: Report, time_limit: float) -> None:
+    report.cases += 1
+    report.by_kind[name] = report.by_kind.get(name, 0) + 1
+    out = io.BytesIO()
+    start = time.perf_counter()
+    try:
+        decompress_stream(io.BytesIO(damaged), out)
+    except DnacompError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - any other exception is exactly what we hunt
+        report.failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    else:
+        if out.getvalue() != original:
+            report.failures.append(f"{name}: decoded to different bytes without an error")
+    elapsed = time.perf_counter() - start
+    if elapsed > time_limit:
+        report.failures.append(f"{name}: took {elapsed:.1f} s")
+
+
+def fuzz(seconds: float = 10.0, max_cases: int | None = None, seed: int = 1, time_limit: float = 5.0) -> Report:
+    rnd = random.Random(seed)
+    seeds = [(data, make_archive(data, chunk_size=rnd.choice([32, 64, 1 << 20]))) for data in SEED_FILES.values()]
+    report = Report()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (max_cases is None or report.cases < max_cases):
+        original, archive = rnd.choice(seeds)
+        for name, damaged in mutations(archive, rnd):
+            if damaged == archive:
+                continue
+            check_case(name, damaged, original, report, time_limit)
+            check_case(name + "+resealed", reseal(damaged), original, report, time_limit)
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--cases", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--memory-gb", type=float, default=4, help="address-space limit for this process")
+    args = parser.parse_args()
+    import resource
+
+    limit = int(args.memory_gb * (1 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    start = time.monotonic()
+    report = fuzz(args.seconds, args.cases, args.seed)
+    took = time.monotonic() - start
+    print(f"{report.cases} fuzzed archives in {took:.0f} s, {len(report.failures)} failures")
+    for kind, count in sorted(report.by_kind.items()):
+        print(f"  {kind:<28}{count}")
+    for failure in report.failures[:50]:
+        print("FAIL", failure)
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
