@@ -149,11 +149,14 @@ class ModelParams:
         for name in ints:
             if type(getattr(self, name)) is not int:
                 raise ValueError(f"{name} must be an integer")
-        if not self.orders or len(self.orders) != len(self.ir) or len(self.orders) > 24:
-            raise ValueError("orders and ir must be non-empty, of equal length, at most 24")
+        if len(self.orders) != len(self.ir) or len(self.orders) > 24:
+            raise ValueError("orders and ir must be of equal length, at most 24")
+        if not self.orders and not self.dp_orders:
+            raise ValueError("at least one context model is needed")
         if any(type(k) is not int for k in self.orders + self.dp_orders + self.dp_sparse):
             raise ValueError("orders must be integers")
-        if list(self.orders) != sorted(set(self.orders)) or min(self.orders) < 1 or max(self.orders) > MAX_ORDER:
+        if self.orders and (list(self.orders) != sorted(set(self.orders))
+                            or min(self.orders) < 1 or max(self.orders) > MAX_ORDER):
             raise ValueError(f"orders must be strictly increasing, within 1..{MAX_ORDER}")
         if len(self.dp_orders) != len(self.dp_ir) or len(self.dp_orders) > 12:
             raise ValueError("dp_orders and dp_ir must be of equal length, at most 12")
