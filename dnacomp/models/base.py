@@ -501,6 +501,8 @@ def code_bases(
         if m_exp >= 0 or r_exp >= 0:
             match_sel = 1 if max(mlen, rlen) < 16 else 2
         o3 = hist & 63
+        # mixer learning rate: 4x at the start, decaying to mixer_lr after a few M bases
+        lr = mixer_lr + (mixer_lr * 3 * (1 << 20)) // (pos + (1 << 20))
         o2 = hist & 15
         o6 = hist & 4095
 
@@ -593,8 +595,8 @@ def code_bases(
             else:
                 bit, bufpos = decode_bit(coder, buf, bufpos, p)
             # ---- learn ------------------------------------------------------------------
-            e1 = ((bit << 16) - pm1) * mixer_lr
-            e2 = ((bit << 16) - pm2) * mixer_lr
+            e1 = ((bit << 16) - pm1) * lr
+            e2 = ((bit << 16) - pm2) * lr
             for j in range(n_in):
                 w1[s1, j] += (xin[j] * e1) >> 18
                 w2[s2, j] += (xin[j] * e2) >> 18
@@ -614,10 +616,10 @@ def code_bases(
             if ri >= 0:
                 _am_update(mm_p, mm_n, ri, bit, 1023, recip)
             target = bit << 20
-            apm1[a1 + c1] += (target - apm1[a1 + c1]) * (128 - f1) >> 13
-            apm1[a1 + c1 + 1] += (target - apm1[a1 + c1 + 1]) * f1 >> 13
-            apm2[a2 + c1] += (target - apm2[a2 + c1]) * (128 - f1) >> 13
-            apm2[a2 + c1 + 1] += (target - apm2[a2 + c1 + 1]) * f1 >> 13
+            apm1[a1 + c1] += (target - apm1[a1 + c1]) * (128 - f1) >> 12
+            apm1[a1 + c1 + 1] += (target - apm1[a1 + c1 + 1]) * f1 >> 12
+            apm2[a2 + c1] += (target - apm2[a2 + c1]) * (128 - f1) >> 12
+            apm2[a2 + c1 + 1] += (target - apm2[a2 + c1 + 1]) * f1 >> 12
             if node == 0:
                 hi = bit
                 if mode == 1:
