@@ -77,7 +77,6 @@ class Tool:
     decompress: Step
     exactness: str = EXACT_YES     # what a byte-exact run is reported as (EXACT_ACGT for ACGT-only)
     prepare: str | None = None     # "uppercase": the tool gets an uppercased copy of the input
-    conda: tuple[str, ...] = ()    # conda packages (workflow/envs/NAME.yaml)
     note: str = ""
     executables: tuple[str, ...] = field(default=())
 
@@ -86,18 +85,17 @@ class Tool:
             object.__setattr__(self, "executables", tuple(dict.fromkeys(
                 (self.compress.argv[0], self.decompress.argv[0]))))
 
-    def command_label(self, level: str) -> str:
+    def command_label(self, level: str, threads: int = 1) -> str:
         """The compress command as a person would type it, for reports."""
-        args = " ".join(a.format(**{"in": "IN", "out": "OUT", "level": level, "threads": "N", "tmp": "TMP",
+        args = " ".join(a.format(**{"in": "IN", "out": "OUT", "level": level, "threads": threads, "tmp": "TMP",
                                     "in_noext": "IN"}) for a in self.compress.argv)
         return args + (" > OUT" if self.compress.stdout else "")
 
 
-def _simple(name: str, level: str, ext: str, extra: tuple[str, ...] = (), conda: str | None = None) -> Tool:
+def _simple(name: str, level: str, ext: str, extra: tuple[str, ...] = ()) -> Tool:
     return Tool(name, f"{name} -{{level}}", ("fasta", "fastq"), ext, level,
                 Step((name, "-{level}", *extra, "-c", "{in}"), stdout=True),
-                Step((name, "-d", *extra, "-c", "{in}"), stdout=True),
-                conda=(conda or name,))
+                Step((name, "-d", *extra, "-c", "{in}"), stdout=True))
 
 
 TOOLS: dict[str, Tool] = {t.name: t for t in [
@@ -110,25 +108,21 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     _simple("zstd", "19", "zst", ("-q",)),
     Tool("mfcompress", "MFCompress -{level}", ("fasta",), "mfc", "3",
          Step(("MFCompressC", "-{level}", "-o", "{out}", "{in}")),
-         Step(("MFCompressD", "-o", "{out}", "{in}")),
-         conda=("mfcompress",)),
+         Step(("MFCompressD", "-o", "{out}", "{in}"))),
     Tool("geco3", "GeCo3 -l {level}", ("fasta",), "co", "12",
          Step(("GeCo3", "-F", "-l", "{level}", "{in}"), produces="{in}.co"),
          Step(("GeDe3", "{in}"), produces="{in_noext}.de"),
-         exactness=EXACT_ACGT, prepare="uppercase", conda=("geco3",),
+         exactness=EXACT_ACGT, prepare="uppercase",
          note="codes A/C/G/T only (uppercased copy; headers, line breaks, N dropped): size is a lower bound"),
     Tool("naf", "NAF -{level}", ("fasta",), "naf", "22",
          Step(("ennaf", "-{level}", "--temp-dir", "{tmp}", "{in}", "-o", "{out}")),
-         Step(("unnaf", "{in}", "-o", "{out}")),
-         conda=("naf",)),
+         Step(("unnaf", "{in}", "-o", "{out}"))),
     Tool("fqzcomp", "fqzcomp -s{level}+ -e -q3", ("fastq",), "fqz", "5",
          Step(("fqzcomp", "-s{level}+", "-e", "-q3", "{in}", "{out}")),
-         Step(("fqzcomp", "-d", "{in}", "{out}")),
-         conda=("fqzcomp=4.6",)),
+         Step(("fqzcomp", "-d", "{in}", "{out}"))),
     Tool("cram", "CRAM 3.1 archive level {level}", ("fastq",), "cram", "9",
          Step(("samtools", "import", "-0", "{in}", "-O", "cram,version=3.1,archive,level={level}", "-o", "{out}")),
          Step(("samtools", "fastq", "{in}"), stdout=True),
-         conda=("samtools>=1.16",),
          note="samtools import: read names cut at the first space (comments dropped), so not byte-exact"),
 ]}
 

@@ -1,0 +1,117 @@
+# Configuration, inputs and the list of (file, tool, level) runs, shared by the other rule files.
+import glob
+import os
+import sys
+
+from snakemake.utils import validate
+from snakemake.exceptions import WorkflowError
+
+from dnacomp import peers
+from dnacomp.models.levels import DEFAULT_LEVEL
+
+validate(config, "../schemas/config.schema.yaml")
+
+PY = sys.executable  # the interpreter running snakemake: its dnacomp is the one measured
+REPEAT = int(config.get("benchmark_repeat", 1))
+PEER_DIRS = config.get("peer_dirs", list(peers.DEFAULT_PEER_DIRS))
+
+
+def _use_conda() -> bool:
+    try:
+        from snakemake.settings.types import DeploymentMethod
+
+        return DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    except Exception:  # older Snakemake or a changed API: assume no conda
+        return False
+
+
+USE_CONDA = _use_conda()
+
+
+def _strip_gz(name: str) -> str:
+    return name[:-3] if name.endswith(".gz") else name
+
+
+def _find_inputs() -> dict:
+    """Result name (base name without .gz) -> input path, for every path or glob in config."""
+    files = {}
+    for pattern in config.get("inputs", []):
+        matches = sorted(glob.glob(os.path.expanduser(pattern)))
+        if not matches:
+            raise WorkflowError(f"config 'inputs': {pattern!r} matches no file")
+        for path in matches:
+            name = _strip_gz(os.path.basename(path))
+            if files.get(name, path) != path:
+                raise WorkflowError(f"config 'inputs': two files named {name!r} ({files[name]}, {path})")
+            files[name] = path
+    return files
+
+
+INPUTS = _find_inputs()
+KIND = {name: peers.detect_kind(path) for name, path in INPUTS.items()}
+
+
+def _tool_exes():
+    """tool name -> executables (absolute paths; bare names under --use-conda), or None if missing."""
+    out = {}
+    for name in config.get("tools", {}):
+        tool = peers.TOOLS[name]
+        if name != "dnacomp" and USE_CONDA:
+            out[name] = peers.bare(tool)
+        else:
+            out[name] = peers.resolve(tool, PEER_DIRS)
+    return out
+
+
+EXES = _tool_exes()
+
+
+def _runs() -> list:
+    """One dict per (file, tool, level): what the aggregation needs, in report order."""
+    runs = []
+    for fname in INPUTS:
+        for tname, settings in config.get("tools", {}).items():
+            tool = peers.TOOLS[tname]
+            if not settings.get("enabled", True) or KIND[fname] not in tool.formats:
+                continue
+            for level in settings.get("levels", [tool.default_level]):
+                level = str(level)
+                stem = f"{fname}/{tname}-{level}"
+                runs.append(dict(
+                    file=fname, format=KIND[fname], tool=tname, level=level,
+                    label=tool.label.format(level=level),
+                    command=tool.command_label(level, settings.get("threads", 1)),
+                    available=EXES[tname] is not None,
+                    exactness=tool.exactness, note=tool.note,
+                    default=(tname == "dnacomp" and level == str(DEFAULT_LEVEL)),
+                    stats=f"results/stats/{fname}.json",
+                    archive=f"results/archives/{stem}.{tool.ext}",
+                    compress_bench=f"results/benchmarks/{stem}.compress.tsv",
+                    decompress_bench=f"results/benchmarks/{stem}.decompress.tsv",
+                    verify=f"results/verify/{stem}.json",
+                ))
+    return runs
+
+
+RUNS = _runs()
+AVAILABLE = [r for r in RUNS if r["available"]]
+PEER_NAMES = [t for t in peers.TOOLS if t != "dnacomp"]
+
+
+wildcard_constraints:
+    file=r"[^/]+",
+    level=r"[0-9A-Za-z]+",
+    peer="|".join(PEER_NAMES),
+
+
+def step_shell(tool_name, step_name, src, out, level, threads=1):
+    """The shell command of one step, from the tool's definition in dnacomp/peers.py."""
+    tool = peers.TOOLS[tool_name]
+    exes = EXES.get(tool_name) or peers.bare(tool)
+    return getattr(tool, step_name).shell_for(exes, src, out, level, threads)
+
+
+def compress_input(wildcards):
+    if peers.TOOLS[wildcards.peer].prepare == "uppercase":
+        return f"results/prepared/{wildcards.file}/{wildcards.peer}-{wildcards.level}.upper"
+    return f"results/plain/{wildcards.file}"

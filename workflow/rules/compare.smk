@@ -1,0 +1,148 @@
+# Per (file, tool, level): compress, decompress, verify. Every tool reads the same plain copy of
+# the input; each step's wall time and peak RSS come from Snakemake's benchmark directive. The
+# command lines are those of dnacomp/peers.py (the ones `dnacomp bench` runs too).
+
+
+rule plain:
+    """The original, uncompressed input: what every tool compresses and every restore must equal."""
+    input:
+        lambda w: INPUTS[w.file],
+    output:
+        "results/plain/{file}",
+    log:
+        "results/logs/{file}/plain.log",
+    shell:
+        "gzip -cdf {input:q} > {output:q} 2> {log:q}"
+
+
+rule stats:
+    """Input bytes, sequence symbols (dnacomp's parser), sha256 of the input and of its A/C/G/T."""
+    input:
+        "results/plain/{file}",
+    output:
+        "results/stats/{file}.json",
+    run:
+        import json
+
+        kind, symbols = peers.count_symbols(input[0])
+        stats = dict(file=wildcards.file, source=INPUTS[wildcards.file], format=kind,
+                     input_bytes=os.path.getsize(input[0]), symbols=symbols,
+                     sha256=peers.sha256_file(input[0]),
+                     acgt_sha256=peers.acgt_projection_sha256(input[0], kind))
+        with open(output[0], "w") as f:
+            json.dump(stats, f, indent=1)
+
+
+rule prepare_uppercase:
+    """ACGT-only tools (GeCo3) get an uppercased copy, made outside their timed step."""
+    input:
+        "results/plain/{file}",
+    output:
+        temp("results/prepared/{file}/{peer}-{level}.upper"),
+    run:
+        peers.uppercase_copy(input[0], output[0])
+
+
+rule compress_dnacomp:
+    input:
+        "results/plain/{file}",
+    output:
+        "results/archives/{file}/dnacomp-{level}.dnac",
+    benchmark:
+        repeat("results/benchmarks/{file}/dnacomp-{level}.compress.tsv", REPEAT)
+    log:
+        "results/logs/{file}/dnacomp-{level}.compress.log",
+    threads: config["tools"].get("dnacomp", {}).get("threads", 1)
+    params:
+        cmd=lambda w, input, output, threads: step_shell("dnacomp", "compress", input[0], output[0], w.level, threads),
+    shell:
+        "( {params.cmd} ) 2> {log:q}"
+
+
+rule decompress_dnacomp:
+    input:
+        "results/archives/{file}/dnacomp-{level}.dnac",
+    output:
+        temp("results/restored/{file}/dnacomp-{level}.out"),
+    benchmark:
+        repeat("results/benchmarks/{file}/dnacomp-{level}.decompress.tsv", REPEAT)
+    log:
+        "results/logs/{file}/dnacomp-{level}.decompress.log",
+    params:
+        cmd=lambda w, input, output: step_shell("dnacomp", "decompress", input[0], output[0], w.level),
+    shell:
+        "( {params.cmd} ) 2> {log:q}"
+
+
+# One compress and one decompress rule per peer (compress_gzip, decompress_gzip, ...): each has its
+# archive extension (GeDe3 wants .co) and its conda environment, and can be forced on its own.
+for _peer in PEER_NAMES:
+    _ext = peers.TOOLS[_peer].ext
+
+    rule:
+        name:
+            f"compress_{_peer}"
+        input:
+            compress_input,
+        output:
+            f"results/archives/{{file}}/{{peer}}-{{level}}.{_ext}",
+        wildcard_constraints:
+            peer=_peer,
+        benchmark:
+            repeat("results/benchmarks/{file}/{peer}-{level}.compress.tsv", REPEAT)
+        log:
+            "results/logs/{file}/{peer}-{level}.compress.log",
+        conda:
+            f"../envs/{_peer}.yaml"
+        params:
+            cmd=lambda w, input, output: step_shell(w.peer, "compress", input[0], output[0], w.level),
+        shell:
+            "( {params.cmd} ) > {log:q} 2>&1"
+
+    rule:
+        name:
+            f"decompress_{_peer}"
+        input:
+            f"results/archives/{{file}}/{{peer}}-{{level}}.{_ext}",
+        output:
+            temp("results/restored/{file}/{peer}-{level}.out"),
+        wildcard_constraints:
+            peer=_peer,
+        benchmark:
+            repeat("results/benchmarks/{file}/{peer}-{level}.decompress.tsv", REPEAT)
+        log:
+            "results/logs/{file}/{peer}-{level}.decompress.log",
+        conda:
+            f"../envs/{_peer}.yaml"
+        params:
+            cmd=lambda w, input, output: step_shell(w.peer, "decompress", input[0], output[0], w.level),
+        shell:
+            "( {params.cmd} ) > {log:q} 2>&1"
+
+
+rule verify:
+    """sha256 of the restored file against the original input (for an ACGT-only tool, against the
+    input's A/C/G/T bases, and the run is reported as ACGT-only whatever the outcome)."""
+    input:
+        restored="results/restored/{file}/{tool}-{level}.out",
+        stats="results/stats/{file}.json",
+    output:
+        "results/verify/{file}/{tool}-{level}.json",
+    run:
+        import json
+
+        with open(input.stats) as f:
+            stats = json.load(f)
+        tool = peers.TOOLS[wildcards.tool]
+        restored = peers.sha256_file(input.restored)
+        if tool.exactness == peers.EXACT_ACGT:
+            exact = peers.EXACT_ACGT
+            same = restored == stats["acgt_sha256"]
+            detail = "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"
+        else:
+            same = restored == stats["sha256"]
+            exact = peers.EXACT_YES if same else peers.EXACT_NO
+            detail = "byte-exact" if same else "restored file differs from the input (sha256)"
+        with open(output[0], "w") as f:
+            json.dump(dict(exact=exact, restored_sha256=restored, restored_bytes=os.path.getsize(input.restored),
+                           detail=detail), f, indent=1)
