@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit
 
 from .arith import decode_bit, encode_bit
-from .logistic import SQUASH, STRETCH
+from .logistic import LOG_COST, SQUASH, STRETCH
 
 # --- indices into the int64 scalar state vector -------------------------------------------
 S_HIST = 0  # last 30 bases, 2 bits each, most recent in the low bits
@@ -68,7 +68,8 @@ S_PEND = 11  # 1 when the previous base's inverted-repeat updates are still pend
 S_TOUCH = 12  # sum of the early-touched slots (kept only so the loads are not optimised away)
 S_MHF = 13  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
 S_MHR = 14  # match table slot of its reverse complement
-N_STATE = 15
+S_CPH = 15  # codon model: the reading-frame hypothesis in use (0..5)
+N_STATE = 16
 
 HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31
@@ -99,6 +100,8 @@ class ModelParams:
     stcm_order: int = 0  # substitution-tolerant model on the count model of this order; 0 = off
     stcm_miss: int = 8  # STCM resynchronises after more misses than this among the last 16
     final_lr: int = 2  # learning rate of the final mixer
+    codon_order: int = 0  # codon model: bases of context per reading frame; 0 = off
+    codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
 
     def to_dict(self) -> dict:
         return {
@@ -117,6 +120,8 @@ class ModelParams:
             "stcm_order": self.stcm_order,
             "stcm_miss": self.stcm_miss,
             "final_lr": self.final_lr,
+            "codon_order": self.codon_order,
+            "codon_decay": self.codon_decay,
         }
 
     @classmethod
@@ -137,6 +142,8 @@ class ModelParams:
             stcm_order=int(d["stcm_order"]),
             stcm_miss=int(d["stcm_miss"]),
             final_lr=int(d["final_lr"]),
+            codon_order=int(d["codon_order"]),
+            codon_decay=int(d["codon_decay"]),
         )
 
     def validate(self) -> None:
@@ -145,7 +152,7 @@ class ModelParams:
             if not isinstance(getattr(self, name), tuple):
                 raise ValueError(f"{name} must be a tuple")
         ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
-                "dp_limit", "stcm_order", "stcm_miss", "final_lr")
+                "dp_limit", "stcm_order", "stcm_miss", "final_lr", "codon_order", "codon_decay")
         for name in ints:
             if type(getattr(self, name)) is not int:
                 raise ValueError(f"{name} must be an integer")
@@ -177,6 +184,8 @@ class ModelParams:
             raise ValueError("stcm_order must be 0 or one of the count model orders")
         if not (0 <= self.stcm_miss <= 16):
             raise ValueError("stcm_miss out of range")
+        if not (0 <= self.codon_order <= 10 and 1 <= self.codon_decay <= 12):
+            raise ValueError("codon model parameters out of range")
         if self.memory_bytes() > (6 << 30):
             raise ValueError("model tables too large")
 
@@ -187,6 +196,8 @@ class ModelParams:
             total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
         for k in self.dp_orders + tuple(bin(x).count("1") for x in self.dp_sparse):
             total += 16 * 4**k
+        if self.codon_order:
+            total += 6 * 16 * 4**self.codon_order
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
 
@@ -263,7 +274,7 @@ class BaseModel:
         self.match_table = np.zeros(1 << params.match_bits, dtype=np.uint32)  # position mod 2^32
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
         # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
-        n_in = m + d + 4
+        n_in = m + d + 5
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3
         n_sets2 = 3 * 64
@@ -276,6 +287,8 @@ class BaseModel:
         cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64)
         self.apm1 = np.tile(cells * 16, 3 * 16).astype(np.int32)
         self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int32)
+        self.cod = _aligned_full(6 * 4 * 4**params.codon_order if params.codon_order else 4, 1 << 31, np.uint32)
+        self.ccost = np.zeros(6, dtype=np.int64)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
@@ -289,7 +302,7 @@ class BaseModel:
             self.dp_orders, self.dp_mask, self.dp_ir, self.dp_offsets, self.dp,
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
             self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
-            self.pend, self.state,
+            self.pend, self.state, self.cod, self.ccost, p.codon_order, p.codon_decay, LOG_COST,
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
@@ -365,7 +378,7 @@ def code_bases(
     dp_orders, dp_mask, dp_ir, dp_offsets, dp,
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
     match_table, ring, w1, w2, wf, apm1, apm2,
-    pend, state,
+    pend, state, cod, ccost, codon_k, codon_decay, log_cost,
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
     dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
@@ -377,11 +390,13 @@ def code_bases(
     """
     m = orders.shape[0]
     d = dp_orders.shape[0]
-    n_in = m + d + 4
-    i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, bias
+    n_in = m + d + 5
+    i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, codon, bias
     i_mm = i_st + 1
     i_rm = i_st + 2
-    i_bias = i_st + 3
+    i_cod = i_st + 3
+    i_bias = i_st + 4
+    cmask = (1 << (2 * codon_k)) - 1
     n_am = m + 1 if stcm_j >= 0 else m  # adaptive-map users: count models (+ the STCM)
     idx = np.empty(m, dtype=np.int64)
     cnt = np.empty(m + 1, dtype=np.int64)
@@ -412,6 +427,7 @@ def code_bases(
     touch = state[S_TOUCH]
     mhf = state[S_MHF]
     mhr = state[S_MHR]
+    cph = state[S_CPH]
 
     i = start
     while i < end:
@@ -501,6 +517,9 @@ def code_bases(
         if m_exp >= 0 or r_exp >= 0:
             match_sel = 1 if max(mlen, rlen) < 16 else 2
         o3 = hist & 63
+        cbase = 0
+        if codon_k > 0:
+            cbase = ((((cph // 3) * 3 + (pos + cph) % 3) << (2 * codon_k)) + (hist & cmask)) << 2
         # mixer learning rate: 4x at the start, decaying to mixer_lr after a few M bases
         lr = mixer_lr + (mixer_lr * 3 * (1 << 20)) // (pos + (1 << 20))
         o2 = hist & 15
@@ -534,6 +553,8 @@ def code_bases(
                     xin[i_st] = x
             for j in range(d):
                 xin[m + j] = stretch[np.int64(dp[dpix[j] + nid]) >> 16]
+            if codon_k > 0:
+                xin[i_cod] = stretch[np.int64(cod[cbase + nid]) >> 16]
             # match model inputs: map (state, expected bit) -> p(bit = 1)
             mi = -1
             if m_exp >= 0 and (node == 0 or (m_exp >> 1) == hi):
@@ -662,6 +683,25 @@ def code_bases(
                 pend[2 * (m + j) + 1] = 3 - ((new_hist >> (2 * k)) & 3)
                 touch ^= np.int64(dp[base])
         pending = 1
+        # ---- codon model: score every reading frame, learn in the best one -------------------
+        if codon_k > 0:
+            cctx = hist & cmask
+            best = 0
+            for h in range(6):
+                cb = ((((h // 3) * 3 + (pos + h) % 3) << (2 * codon_k)) + cctx) << 2
+                q0 = np.int64(cod[cb]) >> 20
+                q1 = np.int64(cod[cb + 1 + (sym >> 1)]) >> 20
+                if (sym >> 1) == 0:
+                    q0 = 4096 - q0
+                if (sym & 1) == 0:
+                    q1 = 4096 - q1
+                ccost[h] += log_cost[q0] + log_cost[q1] - (ccost[h] >> codon_decay)
+            _dp_update(cod, cbase, sym >> 1, dp_limit, recip)
+            _dp_update(cod, cbase + 1 + (sym >> 1), sym & 1, dp_limit, recip)
+            for h in range(1, 6):
+                if ccost[h] < ccost[best]:
+                    best = h
+            cph = best
         # ---- substitution-tolerant model: follow its own prediction ---------------------------
         if stcm_j >= 0:
             sc = cnt[m]
@@ -731,4 +771,5 @@ def code_bases(
     state[S_TOUCH] = touch
     state[S_MHF] = mhf
     state[S_MHR] = mhr
+    state[S_CPH] = cph
     return i, bufpos

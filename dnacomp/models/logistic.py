@@ -45,3 +45,19 @@ def _build_stretch(squash_table: np.ndarray) -> np.ndarray:
 
 SQUASH = _build_squash()
 STRETCH = _build_stretch(SQUASH)
+
+
+def _build_log_cost() -> np.ndarray:
+    """log_cost[q] = round(-log2(q / 4096) * 256) for q in 1..4096 (log_cost[0] = log_cost[1]):
+    the cost in 1/256 bit of an outcome predicted with probability q / 4096."""
+    out = np.empty(4097, dtype=np.int32)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        ln2 = Decimal(2).ln()
+        for q in range(1, 4097):
+            out[q] = int((-(Decimal(q) / 4096).ln() / ln2 * 256).to_integral_value())
+    out[0] = out[1]
+    return out
+
+
+LOG_COST = _build_log_cost()
