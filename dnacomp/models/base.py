@@ -102,6 +102,7 @@ class ModelParams:
     final_lr: int = 2  # learning rate of the final mixer
     codon_order: int = 0  # codon model: bases of context per reading frame; 0 = off
     codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
+    codon_extra: tuple[int, ...] = ()  # more frame-specific probability models (their orders)
 
     def to_dict(self) -> dict:
         return {
@@ -122,6 +123,7 @@ class ModelParams:
             "final_lr": self.final_lr,
             "codon_order": self.codon_order,
             "codon_decay": self.codon_decay,
+            "codon_extra": list(self.codon_extra),
         }
 
     @classmethod
@@ -144,11 +146,12 @@ class ModelParams:
             final_lr=int(d["final_lr"]),
             codon_order=int(d["codon_order"]),
             codon_decay=int(d["codon_decay"]),
+            codon_extra=tuple(int(x) for x in d["codon_extra"]),
         )
 
     def validate(self) -> None:
         """Raise ValueError unless every field is in range (an archive's header is untrusted)."""
-        for name in ("orders", "ir", "dp_orders", "dp_ir", "dp_sparse"):
+        for name in ("orders", "ir", "dp_orders", "dp_ir", "dp_sparse", "codon_extra"):
             if not isinstance(getattr(self, name), tuple):
                 raise ValueError(f"{name} must be a tuple")
         ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
@@ -186,6 +189,9 @@ class ModelParams:
             raise ValueError("stcm_miss out of range")
         if not (0 <= self.codon_order <= 10 and 1 <= self.codon_decay <= 12):
             raise ValueError("codon model parameters out of range")
+        if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
+                type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
+            raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
         if self.memory_bytes() > (6 << 30):
             raise ValueError("model tables too large")
 
@@ -196,8 +202,8 @@ class ModelParams:
             total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
         for k in self.dp_orders + tuple(bin(x).count("1") for x in self.dp_sparse):
             total += 16 * 4**k
-        if self.codon_order:
-            total += 6 * 16 * 4**self.codon_order
+        for k in ((self.codon_order,) if self.codon_order else ()) + self.codon_extra:
+            total += 6 * 16 * 4**k
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
 
@@ -274,7 +280,7 @@ class BaseModel:
         self.match_table = np.zeros(1 << params.match_bits, dtype=np.uint32)  # position mod 2^32
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
         # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
-        n_in = m + d + 5
+        n_in = m + d + 5 + len(params.codon_extra)
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3
         n_sets2 = 3 * 64
@@ -289,6 +295,12 @@ class BaseModel:
         self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int32)
         self.cod = _aligned_full(6 * 4 * 4**params.codon_order if params.codon_order else 4, 1 << 31, np.uint32)
         self.ccost = np.zeros(6, dtype=np.int64)
+        self.ce_orders = np.array(params.codon_extra, dtype=np.int64)
+        ce_off = [0]
+        for k in params.codon_extra:
+            ce_off.append(ce_off[-1] + 6 * 4 * 4**k)
+        self.ce_offsets = np.array(ce_off, dtype=np.int64)
+        self.codx = _aligned_full(max(ce_off[-1], 4), 1 << 31, np.uint32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
@@ -303,6 +315,7 @@ class BaseModel:
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
             self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
             self.pend, self.state, self.cod, self.ccost, p.codon_order, p.codon_decay, LOG_COST,
+            self.ce_orders, self.ce_offsets, self.codx,
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
@@ -379,6 +392,7 @@ def code_bases(
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
     match_table, ring, w1, w2, wf, apm1, apm2,
     pend, state, cod, ccost, codon_k, codon_decay, log_cost,
+    ce_orders, ce_offsets, codx,
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
     dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
@@ -390,7 +404,9 @@ def code_bases(
     """
     m = orders.shape[0]
     d = dp_orders.shape[0]
-    n_in = m + d + 5
+    n_ce = ce_orders.shape[0]
+    n_in = m + d + 5 + n_ce
+    cxb = np.zeros(max(n_ce, 1), dtype=np.int64)
     i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, codon, bias
     i_mm = i_st + 1
     i_rm = i_st + 2
@@ -519,7 +535,11 @@ def code_bases(
         o3 = hist & 63
         cbase = 0
         if codon_k > 0:
-            cbase = ((((cph // 3) * 3 + (pos + cph) % 3) << (2 * codon_k)) + (hist & cmask)) << 2
+            cphase = (cph // 3) * 3 + (pos + cph) % 3
+            cbase = ((cphase << (2 * codon_k)) + (hist & cmask)) << 2
+            for j in range(n_ce):
+                k = ce_orders[j]
+                cxb[j] = ce_offsets[j] + (((cphase << (2 * k)) + (hist & ((1 << (2 * k)) - 1))) << 2)
         # mixer learning rate: 4x at the start, decaying to mixer_lr after a few M bases
         lr = mixer_lr + (mixer_lr * 3 * (1 << 20)) // (pos + (1 << 20))
         o2 = hist & 15
@@ -555,6 +575,8 @@ def code_bases(
                 xin[m + j] = stretch[np.int64(dp[dpix[j] + nid]) >> 16]
             if codon_k > 0:
                 xin[i_cod] = stretch[np.int64(cod[cbase + nid]) >> 16]
+                for j in range(n_ce):
+                    xin[i_bias + 1 + j] = stretch[np.int64(codx[cxb[j] + nid]) >> 16]
             # match model inputs: map (state, expected bit) -> p(bit = 1)
             mi = -1
             if m_exp >= 0 and (node == 0 or (m_exp >> 1) == hi):
@@ -698,6 +720,9 @@ def code_bases(
                 ccost[h] += log_cost[q0] + log_cost[q1] - (ccost[h] >> codon_decay)
             _dp_update(cod, cbase, sym >> 1, dp_limit, recip)
             _dp_update(cod, cbase + 1 + (sym >> 1), sym & 1, dp_limit, recip)
+            for j in range(n_ce):
+                _dp_update(codx, cxb[j], sym >> 1, dp_limit, recip)
+                _dp_update(codx, cxb[j] + 1 + (sym >> 1), sym & 1, dp_limit, recip)
             for h in range(1, 6):
                 if ccost[h] < ccost[best]:
                     best = h
