@@ -103,6 +103,7 @@ class ModelParams:
     codon_order: int = 0  # codon model: bases of context per reading frame; 0 = off
     codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
     codon_extra: tuple[int, ...] = ()  # more frame-specific probability models (their orders)
+    codon_ir: bool = False  # codon tables also learn each k-mer's reverse complement
 
     def to_dict(self) -> dict:
         return {
@@ -124,6 +125,7 @@ class ModelParams:
             "codon_order": self.codon_order,
             "codon_decay": self.codon_decay,
             "codon_extra": list(self.codon_extra),
+            "codon_ir": int(self.codon_ir),
         }
 
     @classmethod
@@ -147,6 +149,7 @@ class ModelParams:
             codon_order=int(d["codon_order"]),
             codon_decay=int(d["codon_decay"]),
             codon_extra=tuple(int(x) for x in d["codon_extra"]),
+            codon_ir=bool(d["codon_ir"]),
         )
 
     def validate(self) -> None:
@@ -315,7 +318,7 @@ class BaseModel:
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
             self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
             self.pend, self.state, self.cod, self.ccost, p.codon_order, p.codon_decay, LOG_COST,
-            self.ce_orders, self.ce_offsets, self.codx,
+            self.ce_orders, self.ce_offsets, self.codx, int(p.codon_ir),
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
@@ -392,7 +395,7 @@ def code_bases(
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
     match_table, ring, w1, w2, wf, apm1, apm2,
     pend, state, cod, ccost, codon_k, codon_decay, log_cost,
-    ce_orders, ce_offsets, codx,
+    ce_orders, ce_offsets, codx, codon_ir,
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
     dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
@@ -723,6 +726,22 @@ def code_bases(
             for j in range(n_ce):
                 _dp_update(codx, cxb[j], sym >> 1, dp_limit, recip)
                 _dp_update(codx, cxb[j] + 1 + (sym >> 1), sym & 1, dp_limit, recip)
+            if codon_ir != 0:
+                # the same k+1-mer read on the other strand, in the other strand's frame labels:
+                # a gene's reverse complement teaches the reverse-strand frames, and vice versa
+                lab = (cph // 3) * 3 + (pos + cph) % 3
+                rlab = (1 - lab // 3) * 3 + (codon_k - lab % 3) % 3
+                isym = 3 - ((new_hist >> (2 * codon_k)) & 3)
+                rb = ((rlab << (2 * codon_k)) + (new_rc >> (60 - 2 * codon_k))) << 2
+                _dp_update(cod, rb, isym >> 1, dp_limit, recip)
+                _dp_update(cod, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
+                for j in range(n_ce):
+                    k = ce_orders[j]
+                    rlab = (1 - lab // 3) * 3 + (k - lab % 3) % 3
+                    isym = 3 - ((new_hist >> (2 * k)) & 3)
+                    rb = ce_offsets[j] + (((rlab << (2 * k)) + (new_rc >> (60 - 2 * k))) << 2)
+                    _dp_update(codx, rb, isym >> 1, dp_limit, recip)
+                    _dp_update(codx, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
             for h in range(1, 6):
                 if ccost[h] < ccost[best]:
                     best = h
