@@ -21,10 +21,11 @@ from dnacomp.models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, params_for_
 LEVELS = list(range(1, 10))
 LAMBDA = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "fasta" / "lambda_virus.fa.gz"
 
-# a small model with every optional part switched on (STCM, sparse and probability models)
+# a small model with every optional part switched on (STCM, sparse, probability, codon models)
 FULL = ModelParams(orders=(1, 3, 11, 12, 16), ir=(False, True, True, True, True), hash_bits=16,
                    match_bits=16, ring_bits=16, match_min=12, dp_orders=(2, 6), dp_ir=(False, True),
-                   dp_sparse=(0b100100,), stcm_order=16, stcm_miss=6, final_lr=3)
+                   dp_sparse=(0b100100,), stcm_order=16, stcm_miss=6, final_lr=3,
+                   codon_order=3, codon_extra=(1, 5), codon_decay=5, codon_ir=True)
 
 
 def _random_bases(n: int, seed: int = 1) -> np.ndarray:
@@ -176,6 +177,13 @@ BAD = [
     dict(final_lr=256),
     dict(hash_bits=28, orders=(13, 14, 15, 16, 17, 18, 19, 20), ir=(False,) * 8),
     dict(hash_bits="22"),
+    dict(codon_order=11),
+    dict(codon_order=-1),
+    dict(codon_decay=0),
+    dict(codon_decay=13),
+    dict(codon_order=0, codon_extra=(2,)),
+    dict(codon_extra=(11,)),
+    dict(codon_extra=(1, 2, 3, 4, 5, 6, 7)),
     dict(orders=[2, 3], ir=[False, False]),
 ]
 

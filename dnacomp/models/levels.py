@@ -22,27 +22,33 @@ def _p(orders=(), ir=(), dp=(), dp_ir=(), **kw) -> ModelParams:
                        dp_ir=tuple(bool(x) for x in dp_ir), **base)
 
 
+# the codon model: reading frame scored with order-4 contexts, plus an order-2 frame model
+_CODON = dict(codon_order=4, codon_extra=(2,), codon_decay=6, codon_ir=True)
+_HIGH = (1, 2, 3, 4, 6, 8, 11, 12, 14, 16, 18, 20, 24)
+
 _LEVELS: dict[int, tuple[str, ModelParams]] = {
     1: ("fastest: orders 3 and 8, no inverted repeats",
         _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22)),
-    2: ("fast: orders 2-8",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 0))),
-    3: ("orders 1-8, inverted repeats",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1))),
-    4: ("orders 1-11, inverted repeats",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 0))),
-    5: ("default: orders 1-11, inverted repeats",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1))),
-    6: ("orders 1-16",
-        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1))),
-    7: ("orders 1-20",
-        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1))),
-    8: ("orders 1-24",
-        _p(orders=(1, 2, 3, 4, 6, 8, 11, 12, 14, 16, 18, 20, 24), ir=(0,) * 4 + (1,) * 9,
-           dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1))),
-    9: ("strongest: orders 1-24, larger tables",
-        _p(orders=(1, 2, 3, 4, 6, 8, 11, 12, 14, 16, 18, 20, 24), ir=(0,) * 4 + (1,) * 9,
-           dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1), hash_bits=24)),
+    2: ("fast: orders 3 and 8, codon model",
+        _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22,
+           codon_order=3, codon_decay=6, codon_ir=True)),
+    3: ("orders 1-8, inverted repeats, codon model",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON)),
+    4: ("orders 1-11, inverted repeats, codon model",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 0), **_CODON)),
+    5: ("default: orders 1-11, inverted repeats, codon model",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1), **_CODON)),
+    6: ("orders 1-16, codon model",
+        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1), **_CODON)),
+    7: ("orders 1-20, codon model",
+        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1),
+           **_CODON)),
+    8: ("orders 1-24, codon model",
+        _p(orders=_HIGH, ir=(0,) * 4 + (1,) * 9, dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1),
+           **_CODON)),
+    9: ("strongest: orders 1-24, larger tables, three codon models",
+        _p(orders=_HIGH, ir=(0,) * 4 + (1,) * 9, dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1),
+           hash_bits=24, codon_order=4, codon_extra=(1, 2, 6), codon_decay=6, codon_ir=True)),
 }
 
 LEVEL_DESCRIPTIONS: dict[int, str] = {lv: d for lv, (d, _) in _LEVELS.items()}
