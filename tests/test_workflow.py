@@ -39,8 +39,9 @@ def _symbols(path: Path) -> int:
 
 
 def _dnacomp_restore(archive: Path) -> bytes:
-    return subprocess.run([sys.executable, "-m", "dnacomp", "decompress", "-c", "-q", str(archive)],
-                          check=True, capture_output=True).stdout
+    import dnacomp
+
+    return dnacomp.decompress_bytes(archive.read_bytes())
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +51,13 @@ def workflow_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("workflow")
     shutil.copytree(TEST_DIR / "config", work / "config")
     shutil.copytree(TEST_DIR / "data", work / "data")
+    fakebin = work / "fakebin"  # an MFCompress that fails: the run must go on and say so
+    fakebin.mkdir()
+    for name in ("MFCompressC", "MFCompressD"):
+        (fakebin / name).write_text("#!/bin/sh\necho 'simulated crash' >&2\nexit 3\n")
+        (fakebin / name).chmod(0o755)
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--quiet", "rules"]
+           "--cores", "2", "--config", f"peer_dirs=['{fakebin}']", "--quiet", "rules"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work
@@ -65,13 +71,13 @@ def table(workflow_run):
 
 def test_table_has_a_row_per_file_and_tool(table):
     assert [(r["file"], r["tool"], r["level"]) for r in table] == [
-        ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "gzip", "9"), ("tiny.fa", "naf", "22"),
-        ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "gzip", "9")]  # NAF is FASTA-only
+        ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "gzip", "9"), ("tiny.fa", "mfcompress", "3"),
+        ("tiny.fa", "naf", "22"), ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "gzip", "9")]  # FASTA-only peers
 
 
 def test_numbers_match_the_files_on_disk(workflow_run, table):
     for row in table:
-        if row["exact"] == "not available":
+        if row["exact"] in ("not available", "failed"):
             continue
         source = workflow_run / "data" / row["file"]
         archive = workflow_run / row["archive"]
@@ -108,6 +114,15 @@ def test_missing_tool_is_reported_not_available(table):
         pytest.skip("NAF is installed here")
     assert naf["exact"] == "not available"
     assert naf["archive_bytes"] == "" and naf["bits_per_base"] == ""
+
+
+def test_failing_tool_is_reported_failed_and_the_run_goes_on(table):
+    if shutil.which("MFCompressC"):
+        pytest.skip("a real MFCompress is on PATH")
+    row = next(r for r in table if r["tool"] == "mfcompress")
+    assert row["exact"] == "failed"
+    assert "compress failed: simulated crash" in row["note"]
+    assert row["archive_bytes"] == "" and row["bits_per_base"] == ""
 
 
 def test_plots_are_made(workflow_run):

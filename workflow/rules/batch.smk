@@ -145,7 +145,5 @@ rule batch_gather:
         f"{BATCH_OUT}/{{name}}.dnacset/MANIFEST.tsv",
     wildcard_constraints:
         name=_name_pattern(),
-    params:
-        dnacomp=BATCH_DNACOMP,
     script:
         "../scripts/gather_parts.py"

@@ -1,6 +1,7 @@
 # Configuration, inputs and the list of (file, tool, level) runs, shared by the other rule files.
 import glob
 import os
+import shlex
 import sys
 
 from snakemake.utils import validate
@@ -104,11 +105,37 @@ wildcard_constraints:
     peer="|".join(PEER_NAMES),
 
 
-def step_shell(tool_name, step_name, src, out, level, threads=1):
-    """The shell command of one step, from the tool's definition in dnacomp/peers.py."""
+FAILED_MARK = "DNACOMP-WORKFLOW: STEP FAILED"
+
+
+def step_shell(tool_name, step_name, src, out, level, log, threads=1):
+    """The shell command of one step, from the tool's definition in dnacomp/peers.py, with its
+    output (stderr, and stdout unless that is the data) in ``log``. A failing tool does not stop
+    the run: the failure is written to the log, ``out`` is left empty, and the verify rule reports
+    the run as failed."""
     tool = peers.TOOLS[tool_name]
     exes = EXES.get(tool_name) or peers.bare(tool)
-    return getattr(tool, step_name).shell_for(exes, src, out, level, threads)
+    cmd = getattr(tool, step_name).shell_for(exes, src, out, level, threads)
+    log, out = shlex.quote(log), shlex.quote(out)
+    return (f"( {cmd} ) > {log} 2>&1 || {{ echo \"{FAILED_MARK} (exit status $?)\" >> {log}; : > {out}; }}")
+
+
+def step_log(wildcards, tool_name, step_name):
+    """The log of one step (the rules' log: directive names the same file)."""
+    return f"results/logs/{wildcards.file}/{tool_name}-{wildcards.level}.{step_name}.log"
+
+
+def failure(log_path):
+    """The last lines of a step's log if the step failed, else None."""
+    try:
+        with open(log_path, errors="replace") as f:
+            lines = [line.strip() for line in f if line.strip()]
+    except FileNotFoundError:
+        return None
+    if not any(line.startswith(FAILED_MARK) for line in lines):
+        return None
+    before = [line for line in lines if not line.startswith(FAILED_MARK)]
+    return before[-1][:200] if before else "no message"
 
 
 def compress_input(wildcards):

@@ -54,9 +54,10 @@ rule compress_dnacomp:
         "results/logs/{file}/dnacomp-{level}.compress.log",
     threads: config["tools"].get("dnacomp", {}).get("threads", 1)
     params:
-        cmd=lambda w, input, output, threads: step_shell("dnacomp", "compress", input[0], output[0], w.level, threads),
+        cmd=lambda w, input, output, threads: step_shell("dnacomp", "compress", input[0], output[0], w.level,
+                                                        step_log(w, "dnacomp", "compress"), threads),
     shell:
-        "( {params.cmd} ) 2> {log:q}"
+        "{params.cmd}"
 
 
 rule decompress_dnacomp:
@@ -69,9 +70,10 @@ rule decompress_dnacomp:
     log:
         "results/logs/{file}/dnacomp-{level}.decompress.log",
     params:
-        cmd=lambda w, input, output: step_shell("dnacomp", "decompress", input[0], output[0], w.level),
+        cmd=lambda w, input, output: step_shell("dnacomp", "decompress", input[0], output[0], w.level,
+                                                step_log(w, "dnacomp", "decompress")),
     shell:
-        "( {params.cmd} ) 2> {log:q}"
+        "{params.cmd}"
 
 
 # One compress and one decompress rule per peer (compress_gzip, decompress_gzip, ...): each has its
@@ -95,9 +97,10 @@ for _peer in PEER_NAMES:
         conda:
             f"../envs/{_peer}.yaml"
         params:
-            cmd=lambda w, input, output: step_shell(w.peer, "compress", input[0], output[0], w.level),
+            cmd=lambda w, input, output: step_shell(w.peer, "compress", input[0], output[0], w.level,
+                                                    step_log(w, w.peer, "compress")),
         shell:
-            "( {params.cmd} ) > {log:q} 2>&1"
+            "{params.cmd}"
 
     rule:
         name:
@@ -115,9 +118,10 @@ for _peer in PEER_NAMES:
         conda:
             f"../envs/{_peer}.yaml"
         params:
-            cmd=lambda w, input, output: step_shell(w.peer, "decompress", input[0], output[0], w.level),
+            cmd=lambda w, input, output: step_shell(w.peer, "decompress", input[0], output[0], w.level,
+                                                    step_log(w, w.peer, "decompress")),
         shell:
-            "( {params.cmd} ) > {log:q} 2>&1"
+            "{params.cmd}"
 
 
 rule verify:
@@ -135,7 +139,11 @@ rule verify:
             stats = json.load(f)
         tool = peers.TOOLS[wildcards.tool]
         restored = peers.sha256_file(input.restored)
-        if tool.exactness == peers.EXACT_ACGT:
+        failed = {step: failure(step_log(wildcards, wildcards.tool, step)) for step in ("compress", "decompress")}
+        if failed["compress"] or failed["decompress"]:
+            step = "compress" if failed["compress"] else "decompress"
+            exact, detail = "failed", f"{step} failed: {failed[step]} (see {step_log(wildcards, wildcards.tool, step)})"
+        elif tool.exactness == peers.EXACT_ACGT:
             exact = peers.EXACT_ACGT
             same = restored == stats["acgt_sha256"]
             detail = "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"

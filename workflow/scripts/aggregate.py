@@ -44,8 +44,11 @@ def row_for(run, stats_cache):
     mb = stats["input_bytes"] / 1e6
     if run["note"]:
         notes.append(run["note"])
-    if verify["exact"] == "no" or run["exactness"] == "ACGT-only":
+    if verify["exact"] in ("no", "failed") or run["exactness"] == "ACGT-only":
         notes.append(verify["detail"])
+    if verify["exact"] == "failed":
+        row.update(exact="failed", note="; ".join(notes), compress_s=fmt(cs, 3), decompress_s=fmt(ds, 3))
+        return row
     row.update(archive_bytes=size, bits_per_base=f"{8 * size / stats['symbols']:.4f}" if stats["symbols"] else "",
                compress_s=fmt(cs, 3), decompress_s=fmt(ds, 3),
                compress_MB_s=fmt(mb / cs if cs > 0 else None, 3), decompress_MB_s=fmt(mb / ds if ds > 0 else None, 3),
