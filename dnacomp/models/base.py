@@ -17,7 +17,7 @@ then ``lo`` given ``hi``. For each decision:
    precise slow estimate beats any 4-bit count there.
 3. Inverted repeats: after each base, models with IR on also update the context read on the
    reverse-complement strand, so a gene copied on the other strand is predicted too. These
-   updates are applied one base late: the line is touched when the base is known and written
+   updates are applied one base late: the line is prefetched when the base is known and written
    after the next base, so that the cache miss overlaps the next base's work.
 4. Two match models follow the longest earlier occurrence of the last ``match_min`` bases,
    forwards and as a reverse complement. They are substitution tolerant: a mismatch does not end
@@ -39,15 +39,19 @@ very same kernel (``mode`` selects coding or decoding), agree bit for bit on eve
 thread count.
 
 Memory is fixed by the level's parameters, never by the input: tables and the match model's
-history ring have fixed sizes. The lines the next base will need are touched early (a load whose
-value is kept) so that the cache misses of all models overlap.
+history ring have fixed sizes. The lines the next base will need are prefetched a base early
+(``_prefetch``, a hint with no effect on the results) so that the cache misses of all models
+overlap with the work of the current base.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from llvmlite import ir as llir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .arith import decode_bit, encode_bit
 from .logistic import LOG_COST, SQUASH, STRETCH
@@ -65,7 +69,7 @@ S_RMISS = 8
 S_SHIST = 9  # STCM history (like S_HIST, with mispredicted bases replaced by the prediction)
 S_SMISS = 10  # STCM: last 16 outcomes, 1 = miss
 S_PEND = 11  # 1 when the previous base's inverted-repeat updates are still pending
-S_TOUCH = 12  # sum of the early-touched slots (kept only so the loads are not optimised away)
+S_TOUCH = 12  # unused (was: sum of early-touched slots)
 S_MHF = 13  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
 S_MHR = 14  # match table slot of its reverse complement
 S_CPH = 15  # codon model: the reading-frame hypothesis in use (0..5)
@@ -325,6 +329,25 @@ class BaseModel:
         )
 
 
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the CPU to bring ``arr[idx]`` into the cache (llvm.prefetch; never changes results)."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        arrty = signature.args[0]
+        ary = context.make_array(arrty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
+        i8p = builder.bitcast(ptr, llir.IntType(8).as_pointer())
+        i32 = llir.IntType(32)
+        fnty = llir.FunctionType(llir.VoidType(), [i8p.type, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [i8p, llir.Constant(i32, 0), llir.Constant(i32, 3), llir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def _group_index(u: int, hashed: int, offset: int, hash_bits: int) -> int:
     """First of the 4 slots of the contexts whose older k-1 bases are ``u``."""
@@ -443,7 +466,6 @@ def code_bases(
     shist = state[S_SHIST]
     smiss = state[S_SMISS]
     pending = state[S_PEND]
-    touch = state[S_TOUCH]
     mhf = state[S_MHF]
     mhr = state[S_MHR]
     cph = state[S_CPH]
@@ -480,24 +502,24 @@ def code_bases(
             k = orders[stcm_j]
             v = shist & ((1 << (2 * k)) - 1)
             cnt[m] = np.int64(tables[_ctx_index(v, k, hashed[stcm_j], offsets[stcm_j], hash_bits)])
-        # ---- touch the lines the next base will read (their misses overlap this base's work)
+        # ---- prefetch the lines the next base will read (their misses overlap this base's work)
         for j in range(m):
             k = orders[j]
             if k >= 9:
                 u = hist & ((1 << (2 * k - 2)) - 1)
-                touch ^= np.int64(tables[_group_index(u, hashed[j], offsets[j], hash_bits)])
+                _prefetch(tables, _group_index(u, hashed[j], offsets[j], hash_bits))
         for j in range(d):
             k = dp_orders[j]
             if k >= 7 and dp_mask[j] == 0:
                 u = hist & ((1 << (2 * k - 2)) - 1)
-                touch ^= np.int64(dp[dp_offsets[j] + (u << 4)])
+                _prefetch(dp, dp_offsets[j] + (u << 4))
         if stcm_j >= 0:
             k = orders[stcm_j]
             u = shist & ((1 << (2 * k - 2)) - 1)
-            touch ^= np.int64(tables[_group_index(u, hashed[stcm_j], offsets[stcm_j], hash_bits)])
+            _prefetch(tables, _group_index(u, hashed[stcm_j], offsets[stcm_j], hash_bits))
         # ---- match models: find a candidate when idle, one base late ------------------------
         # The slots of the k-mer ending at the previous base (and of its reverse complement) were
-        # touched a base ago; the table holds, per k-mer, the position after its last occurrence.
+        # prefetched a base ago; the table holds, per k-mer, the position after its last occurrence.
         if mhf >= 0:
             prev = pos - 1
             if mptr < 0:
@@ -519,7 +541,8 @@ def code_bases(
         if pos >= match_min:
             mhf = _hash_kmer(hist & mm_min_mask, match_bits)
             mhr = _hash_kmer(rc >> (60 - 2 * match_min), match_bits)
-            touch ^= np.int64(match_table[mhf]) ^ np.int64(match_table[mhr])
+            _prefetch(match_table, mhf)
+            _prefetch(match_table, mhr)
         else:
             mhf = -1
         m_exp = -1
@@ -680,7 +703,7 @@ def code_bases(
             tables[ix] = _count_add(np.int64(tables[ix]), sym)
         new_hist = ((hist << 2) | sym) & HIST_MASK
         new_rc = (rc >> 2) | ((3 - sym) << 58)
-        # ---- inverted repeats: apply the previous base's updates, touch and queue this one's --
+        # ---- inverted repeats: apply the previous base's updates, prefetch and queue this one's
         if pending != 0:
             for j in range(m):
                 if ir[j] != 0:
@@ -699,14 +722,14 @@ def code_bases(
                 ix = _ctx_index(v, k, hashed[j], offsets[j], hash_bits)
                 pend[2 * j] = ix
                 pend[2 * j + 1] = 3 - ((new_hist >> (2 * k)) & 3)
-                touch ^= np.int64(tables[ix])
+                _prefetch(tables, ix)
         for j in range(d):
             if dp_ir[j] != 0:
                 k = dp_orders[j]
                 base = dp_offsets[j] + ((new_rc >> (60 - 2 * k)) << 2)
                 pend[2 * (m + j)] = base
                 pend[2 * (m + j) + 1] = 3 - ((new_hist >> (2 * k)) & 3)
-                touch ^= np.int64(dp[base])
+                _prefetch(dp, base)
         pending = 1
         # ---- codon model: score every reading frame, learn in the best one -------------------
         if codon_k > 0:
@@ -812,7 +835,6 @@ def code_bases(
     state[S_SHIST] = shist
     state[S_SMISS] = smiss
     state[S_PEND] = pending
-    state[S_TOUCH] = touch
     state[S_MHF] = mhf
     state[S_MHR] = mhr
     state[S_CPH] = cph
