@@ -11,13 +11,14 @@ The claim checked: the 1 GB run's peak RSS is within 10% of the 50 MB run's at t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
 import time
 
 import numpy as np
+
+from dnacomp.peers import sha256_file
 
 LINE = 60
 
@@ -67,14 +68,6 @@ def run(cmd: list[str], stdout_path: str | None) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def sha(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 24), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="50,1000", help="input sizes in MB, comma separated")
@@ -92,7 +85,7 @@ def main() -> int:
         arc, back = src + ".dnac", src + ".restored"
         ct, crss = run([*py, "compress", f"-{args.level}", "-q", "-c", src], arc)
         dt, drss = run([*py, "decompress", "-q", "-c", arc], back)
-        exact = sha(src) == sha(back)
+        exact = sha256_file(src) == sha256_file(back)
         size = os.path.getsize(src)
         rows.append((mb, crss, drss))
         print(f"{mb}\t{args.level}\t{ct:.1f}\t{size / 1e6 / ct:.2f}\t{crss:.0f}\t{dt:.1f}\t{drss:.0f}\t"
