@@ -27,12 +27,21 @@ then ``lo`` given ``hi``. For each decision:
    counts of the count model of that order, but with its own history in which a base the model
    mispredicted is replaced by its prediction; after more than ``stcm_miss`` misses among the last
    16 it resynchronises with the real history.
-6. Two logistic mixers (integer weights, online gradient step) combine the stretched
+6. Optionally a codon model (``codon_order``), for protein-coding DNA: six reading-frame
+   hypotheses (3 phases x 2 strands) label every position with a frame label 0..5; a table of
+   probabilities per (label, last ``codon_order`` bases) predicts with the label of the best
+   hypothesis, whose score (bits spent, forgetting at rate 2^-``codon_decay``) is lowest. Only
+   that label's context learns, so the labels organise themselves into codon positions; with
+   ``codon_ir`` each k-mer also teaches the other strand's labels (a gene's reverse complement),
+   and ``codon_extra`` adds tables of other orders under the same label. Worth ~0.045 bits/base
+   on a bacterial genome (ecoli 1.882 -> 1.835), neutral on non-coding DNA.
+7. Two logistic mixers (integer weights, online gradient step) combine the stretched
    probabilities; one picks its weight set by which orders have seen the context and the match
-   state, the other by the order-3 context. Their average goes through two adaptive probability
-   maps (SSE) keyed by order-2 and order-6 contexts; a small final mixer (learning rate
-   ``final_lr``) combines both mixers and both SSE outputs.
-7. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
+   state, the other by the order-3 context and the codon model's frame label. Their average
+   goes through two adaptive probability maps (SSE) keyed by order-2 and order-6 contexts; a
+   small final mixer (learning rate ``final_lr``, 0 = fixed average) can combine both mixers and
+   both SSE outputs.
+8. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
 
 Everything is integer arithmetic (see ``logistic.py``), so encoder and decoder, which run the
 very same kernel (``mode`` selects coding or decoding), agree bit for bit on every machine and
@@ -290,7 +299,7 @@ class BaseModel:
         n_in = m + d + 5 + len(params.codon_extra)
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3
-        n_sets2 = 3 * 64
+        n_sets2 = 3 * 64 * 7
         self.w1 = np.full((n_sets1, n_in), (1 << 16) // 4, dtype=np.int64)
         self.w2 = np.full((n_sets2, n_in), (1 << 16) // 4, dtype=np.int64)
         self.wf = np.zeros((3 * 3, N_FINAL), dtype=np.int64)
@@ -560,6 +569,7 @@ def code_bases(
             match_sel = 1 if max(mlen, rlen) < 16 else 2
         o3 = hist & 63
         cbase = 0
+        cphase = 6
         if codon_k > 0:
             cphase = (cph // 3) * 3 + (pos + cph) % 3
             cbase = ((cphase << (2 * codon_k)) + (hist & cmask)) << 2
@@ -620,7 +630,7 @@ def code_bases(
                 xin[i_rm] = 0
             # mixers
             s1 = (nid * (m + 1) + hit) * 3 + match_sel
-            s2 = nid * 64 + o3
+            s2 = (nid * 7 + cphase) * 64 + o3
             dot1 = 0
             dot2 = 0
             for j in range(n_in):
