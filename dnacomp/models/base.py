@@ -36,8 +36,8 @@ then ``lo`` given ``hi``. For each decision:
    and ``codon_extra`` adds tables of other orders under the same label. Worth ~0.045 bits/base
    on a bacterial genome (ecoli 1.882 -> 1.835), neutral on non-coding DNA.
 7. Two logistic mixers (integer weights, online gradient step) combine the stretched
-   probabilities; one picks its weight set by which orders have seen the context and the match
-   state, the other by the order-3 context and the codon model's frame label. Their average
+   probabilities; one picks its weight set by which orders have seen the context, the match
+   state and how clearly the codon model's best frame beats the others, the other by the order-3 context and the codon model's frame label. Their average
    goes through two adaptive probability maps (SSE) keyed by order-2 and order-6 contexts; a
    small final mixer (learning rate ``final_lr``, 0 = fixed average) can combine both mixers and
    both SSE outputs.
@@ -298,7 +298,7 @@ class BaseModel:
         # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
         n_in = m + d + 5 + len(params.codon_extra)
         self.n_inputs = n_in
-        n_sets1 = 3 * (m + 1) * 3
+        n_sets1 = 3 * (m + 1) * 3 * 4
         n_sets2 = 3 * 64 * 7
         self.w1 = np.full((n_sets1, n_in), (1 << 16) // 4, dtype=np.int64)
         self.w2 = np.full((n_sets2, n_in), (1 << 16) // 4, dtype=np.int64)
@@ -478,6 +478,7 @@ def code_bases(
     mhf = state[S_MHF]
     mhr = state[S_MHR]
     cph = state[S_CPH]
+    cgap = 0
 
     i = start
     while i < end:
@@ -570,9 +571,11 @@ def code_bases(
         o3 = hist & 63
         cbase = 0
         cphase = 6
+        cconf = 0
         if codon_k > 0:
             cphase = (cph // 3) * 3 + (pos + cph) % 3
             cbase = ((cphase << (2 * codon_k)) + (hist & cmask)) << 2
+            cconf = cgap
             for j in range(n_ce):
                 k = ce_orders[j]
                 cxb[j] = ce_offsets[j] + (((cphase << (2 * k)) + (hist & ((1 << (2 * k)) - 1))) << 2)
@@ -629,7 +632,7 @@ def code_bases(
             else:
                 xin[i_rm] = 0
             # mixers
-            s1 = (nid * (m + 1) + hit) * 3 + match_sel
+            s1 = ((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf
             s2 = (nid * 7 + cphase) * 64 + o3
             dot1 = 0
             dot2 = 0
@@ -779,6 +782,13 @@ def code_bases(
                 if ccost[h] < ccost[best]:
                     best = h
             cph = best
+            second = 1 << 62
+            for h in range(6):
+                if h != best and ccost[h] < second:
+                    second = ccost[h]
+            gap = second - ccost[best]
+            # how clearly the best frame wins (1/256 bit): a proxy for 'inside a gene'
+            cgap = 0 if gap < 1000 else (1 if gap < 4000 else (2 if gap < 16000 else 3))
         # ---- substitution-tolerant model: follow its own prediction ---------------------------
         if stcm_j >= 0:
             sc = cnt[m]
