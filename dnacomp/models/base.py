@@ -300,8 +300,9 @@ class BaseModel:
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3 * 4
         n_sets2 = 3 * 64 * 7
-        self.w1 = np.full((n_sets1, n_in), (1 << 16) // 4, dtype=np.int64)
-        self.w2 = np.full((n_sets2, n_in), (1 << 16) // 4, dtype=np.int64)
+        w0 = (1 << 16) // n_in  # weights start summing to 1: small files are not over-confident
+        self.w1 = np.full((n_sets1, n_in), w0, dtype=np.int64)
+        self.w2 = np.full((n_sets2, n_in), w0, dtype=np.int64)
         self.wf = np.zeros((3 * 3, N_FINAL), dtype=np.int64)
         self.wf[:, 0] = 1 << 15
         self.wf[:, 1] = 1 << 15
