@@ -1,5 +1,6 @@
 # Configuration, inputs and the list of (file, tool, level) runs, shared by the other rule files.
 import glob
+import json
 import os
 import shlex
 import sys
@@ -142,3 +143,46 @@ def compress_input(wildcards):
     if peers.TOOLS[wildcards.peer].prepare == "uppercase":
         return f"results/prepared/{wildcards.file}/{wildcards.peer}-{wildcards.level}.upper"
     return f"results/plain/{wildcards.file}"
+
+
+def write_stats(name, plain, out):
+    """results/stats/FILE.json: input bytes, sequence symbols (dnacomp's parser), sha256 of the
+    input and of its A/C/G/T bases (what an ACGT-only tool restores)."""
+    kind, symbols = peers.count_symbols(plain)
+    stats = dict(file=name, source=INPUTS[name], format=kind, input_bytes=os.path.getsize(plain), symbols=symbols,
+                 sha256=peers.sha256_file(plain), acgt_sha256=peers.acgt_projection_sha256(plain, kind))
+    with open(out, "w") as f:
+        json.dump(stats, f, indent=1)
+
+
+def write_verification(wildcards, restored_path, stats_path, out):
+    """results/verify/FILE/TOOL-LEVEL.json: the restored file's sha256 against the original's (for
+    an ACGT-only tool, against the input's A/C/G/T bases; such a run is ACGT-only whatever the
+    outcome), or the failure of a step."""
+    with open(stats_path) as f:
+        stats = json.load(f)
+    tool = peers.TOOLS[wildcards.tool]
+    restored = peers.sha256_file(restored_path)
+    failed = {step: failure(step_log(wildcards, wildcards.tool, step)) for step in ("compress", "decompress")}
+    if failed["compress"] or failed["decompress"]:
+        step = "compress" if failed["compress"] else "decompress"
+        exact, detail = "failed", f"{step} failed: {failed[step]} (see {step_log(wildcards, wildcards.tool, step)})"
+    elif tool.exactness == peers.EXACT_ACGT:
+        exact = peers.EXACT_ACGT
+        same = restored == stats["acgt_sha256"]
+        detail = "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"
+    else:
+        same = restored == stats["sha256"]
+        exact = peers.EXACT_YES if same else peers.EXACT_NO
+        detail = "byte-exact" if same else "restored file differs from the input (sha256)"
+    with open(out, "w") as f:
+        json.dump(dict(exact=exact, restored_sha256=restored, restored_bytes=os.path.getsize(restored_path),
+                       detail=detail), f, indent=1)
+
+
+def aggregate_inputs(wildcards):
+    """Everything the table is read from."""
+    files = sorted({r["stats"] for r in RUNS})
+    for r in AVAILABLE:
+        files += [r["archive"], r["compress_bench"], r["decompress_bench"], r["verify"]]
+    return files

@@ -21,16 +21,10 @@ rule stats:
         "results/plain/{file}",
     output:
         "results/stats/{file}.json",
+    log:
+        "results/logs/{file}/stats.log",
     run:
-        import json
-
-        kind, symbols = peers.count_symbols(input[0])
-        stats = dict(file=wildcards.file, source=INPUTS[wildcards.file], format=kind,
-                     input_bytes=os.path.getsize(input[0]), symbols=symbols,
-                     sha256=peers.sha256_file(input[0]),
-                     acgt_sha256=peers.acgt_projection_sha256(input[0], kind))
-        with open(output[0], "w") as f:
-            json.dump(stats, f, indent=1)
+        write_stats(wildcards.file, input[0], output[0])
 
 
 rule prepare_uppercase:
@@ -39,6 +33,8 @@ rule prepare_uppercase:
         "results/plain/{file}",
     output:
         temp("results/prepared/{file}/{peer}-{level}.upper"),
+    log:
+        "results/logs/{file}/{peer}-{level}.prepare.log",
     run:
         peers.uppercase_copy(input[0], output[0])
 
@@ -132,25 +128,7 @@ rule verify:
         stats="results/stats/{file}.json",
     output:
         "results/verify/{file}/{tool}-{level}.json",
+    log:
+        "results/logs/{file}/{tool}-{level}.verify.log",
     run:
-        import json
-
-        with open(input.stats) as f:
-            stats = json.load(f)
-        tool = peers.TOOLS[wildcards.tool]
-        restored = peers.sha256_file(input.restored)
-        failed = {step: failure(step_log(wildcards, wildcards.tool, step)) for step in ("compress", "decompress")}
-        if failed["compress"] or failed["decompress"]:
-            step = "compress" if failed["compress"] else "decompress"
-            exact, detail = "failed", f"{step} failed: {failed[step]} (see {step_log(wildcards, wildcards.tool, step)})"
-        elif tool.exactness == peers.EXACT_ACGT:
-            exact = peers.EXACT_ACGT
-            same = restored == stats["acgt_sha256"]
-            detail = "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"
-        else:
-            same = restored == stats["sha256"]
-            exact = peers.EXACT_YES if same else peers.EXACT_NO
-            detail = "byte-exact" if same else "restored file differs from the input (sha256)"
-        with open(output[0], "w") as f:
-            json.dump(dict(exact=exact, restored_sha256=restored, restored_bytes=os.path.getsize(input.restored),
-                           detail=detail), f, indent=1)
+        write_verification(wildcards, input.restored, input.stats, output[0])

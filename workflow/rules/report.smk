@@ -1,16 +1,9 @@
 # Aggregation: the bits/base table, its plots, and what `snakemake --report` shows.
 
 
-def _aggregate_inputs(wildcards):
-    files = sorted({r["stats"] for r in RUNS})
-    for r in AVAILABLE:
-        files += [r["archive"], r["compress_bench"], r["decompress_bench"], r["verify"]]
-    return files
-
-
 rule aggregate:
     input:
-        _aggregate_inputs,
+        aggregate_inputs,
     output:
         tsv=report(
             "results/bits_per_base.tsv",
