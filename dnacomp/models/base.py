@@ -34,12 +34,14 @@ then ``lo`` given ``hi``. For each decision:
    that label's context learns, so the labels organise themselves into codon positions; with
    ``codon_ir`` each k-mer also teaches the other strand's labels (a gene's reverse complement),
    and ``codon_extra`` adds tables of other orders under the same label. Worth ~0.045 bits/base
-   on a bacterial genome (ecoli 1.882 -> 1.835), neutral on non-coding DNA.
+   on a bacterial genome (ecoli 1.882 -> 1.830 with the mixer contexts below), neutral on
+   non-coding DNA.
 7. Two logistic mixers (integer weights, online gradient step) combine the stretched
    probabilities; one picks its weight set by which orders have seen the context, the match
-   state and how clearly the codon model's best frame beats the others, the other by the order-3 context and the codon model's frame label. Their average
-   goes through two adaptive probability maps (SSE) keyed by order-2 and order-6 contexts; a
-   small final mixer (learning rate ``final_lr``, 0 = fixed average) can combine both mixers and
+   state and how clearly the codon model's best frame beats the others, the other by the codon
+   model's frame label and the last base (the order-3 context before the codon model). Their
+   average goes through two adaptive probability maps (SSE) keyed by order-2 and order-6
+   contexts; a small final mixer (learning rate ``final_lr``, 0 = fixed average) can combine both mixers and
    both SSE outputs.
 8. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
 
@@ -299,7 +301,7 @@ class BaseModel:
         n_in = m + d + 5 + len(params.codon_extra)
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3 * 4
-        n_sets2 = 3 * 64 * 7
+        n_sets2 = 3 * 7 * 4
         w0 = (1 << 16) // n_in  # weights start summing to 1: small files are not over-confident
         self.w1 = np.full((n_sets1, n_in), w0, dtype=np.int64)
         self.w2 = np.full((n_sets2, n_in), w0, dtype=np.int64)
@@ -634,7 +636,7 @@ def code_bases(
                 xin[i_rm] = 0
             # mixers
             s1 = ((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf
-            s2 = (nid * 7 + cphase) * 64 + o3
+            s2 = (nid * 7 + cphase) * 4 + (hist & 3)
             dot1 = 0
             dot2 = 0
             for j in range(n_in):
