@@ -24,6 +24,7 @@ def _p(orders=(), ir=(), dp=(), dp_ir=(), **kw) -> ModelParams:
 
 # the codon model: reading frame scored with order-4 contexts, plus an order-2 frame model
 _CODON = dict(codon_order=4, codon_extra=(2,), codon_decay=6, codon_ir=True)
+_CODON2 = dict(codon_order=4, codon_extra=(2, 6), codon_decay=6, codon_ir=True)
 
 _LEVELS: dict[int, tuple[str, ModelParams]] = {
     1: ("fastest: orders 3 and 8, no inverted repeats",
@@ -37,18 +38,17 @@ _LEVELS: dict[int, tuple[str, ModelParams]] = {
         _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 1), **_CODON)),
     5: ("default: orders 1-8, inverted repeats, codon model",
         _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON)),
-    6: ("orders 1-16, codon model",
-        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1), **_CODON)),
-    7: ("orders 1-20, codon model",
-        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8, 11), dp_ir=(0, 0, 0, 1, 1, 1),
-           **_CODON)),
-    8: ("orders 1-24, two codon models",
-        _p(orders=(1, 11, 12, 14, 16, 18, 20, 24), ir=(0,) + (1,) * 7, dp=(2, 3, 4, 6, 8),
-           dp_ir=(0, 0, 0, 1, 1), codon_order=4, codon_extra=(2, 6), codon_decay=6, codon_ir=True)),
-    9: ("strongest: orders 1-24, larger tables, three codon models",
-        _p(orders=(1, 11, 12, 14, 16, 18, 20, 24), ir=(0,) + (1,) * 7, dp=(2, 3, 4, 6, 8),
-           dp_ir=(0, 0, 0, 1, 1), hash_bits=24, codon_order=4, codon_extra=(1, 2, 6), codon_decay=6,
-           codon_ir=True)),
+    6: ("orders 1-8, inverted repeats, two codon models",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2)),
+    7: ("orders 1-16, two codon models",
+        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2)),
+    8: ("orders 1-20, larger tables, two codon models",
+        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
+           hash_bits=24, **_CODON2)),
+    9: ("strongest: orders 1-20, larger tables and match history, three codon models",
+        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
+           hash_bits=24, match_bits=24, ring_bits=26, codon_order=4, codon_extra=(1, 2, 6),
+           codon_decay=6, codon_ir=True)),
 }
 
 LEVEL_DESCRIPTIONS: dict[int, str] = {lv: d for lv, (d, _) in _LEVELS.items()}
