@@ -5,7 +5,8 @@ Used by tests/test_fuzz.py with a small budget, and by hand for long runs:
     python tests/fuzzing.py --seconds 3600          # prints cases tried and any failures
 
 Mutations: truncation (at block boundaries and random offsets), random bit flips and byte
-overwrites, blocks shuffled, dropped or duplicated, a wrong version, huge declared lengths.
+overwrites, blocks shuffled, dropped or duplicated, a wrong version, huge declared lengths, a
+block claiming far more bases than its payload holds.
 Each mutation is tried twice: as is (the CRCs must catch it) and "resealed", with every CRC
 recomputed so that the damage reaches the stream decoders, the base model and the parsers'
 inverse, which must then fail with an ArchiveError (the whole-file sha256 is the last guard).
@@ -163,6 +164,37 @@ def mutations(archive: bytes, rnd: random.Random):
         blocks = parts.blocks[:]
         blocks[k] = block[:12] + huge + block[end:]
         yield "huge-length", Archive(parts.header, blocks, parts.footer).join()
+        # a block that claims 100 M bases but holds a few: the decoder must give up quickly
+        blocks = parts.blocks[:]
+        blocks[k] = claim_more_bases(block, 100_000_000)
+        yield "claims-many-bases", Archive(parts.header, blocks, parts.footer).join()
+
+
+def _uvarint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def claim_more_bases(block: bytes, n: int) -> bytes:
+    """The block re-framed to claim ``n`` original bytes and ``n`` bases (CRCs left stale)."""
+    pos = 12
+    values = []
+    for _ in range(4):
+        v, pos = _read_uvarint(block, pos)
+        values.append(v)
+    out = bytearray(block[:12]) + _uvarint(n) + _uvarint(values[1]) + _uvarint(values[2]) + _uvarint(values[3])
+    for _ in range(values[3]):
+        name = block[pos + 1:pos + 1 + block[pos]]
+        out += block[pos:pos + 1 + block[pos]]
+        pos += 1 + block[pos]
+        raw, pos = _read_uvarint(block, pos)
+        coded, pos = _read_uvarint(block, pos)
+        out += _uvarint(n if name == b"bases" else raw) + _uvarint(coded)
+    return bytes(out) + block[pos:]
 
 
 @dataclass

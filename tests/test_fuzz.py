@@ -1,12 +1,21 @@
 """A short fuzzing budget in CI (tests/fuzzing.py runs the long one by hand)."""
-from fuzzing import SEED_FILES, check_case, fuzz, make_archive, Report, reseal, split_archive
+import io
+import time
+
+import pytest
+
+from dnacomp.archive import decompress_stream
+from dnacomp.errors import ArchiveError
+from fuzzing import (SEED_FILES, Report, check_case, claim_more_bases, fuzz, make_archive, reseal,
+                     split_archive)
 
 
 def test_fuzzed_archives_fail_cleanly_or_restore_exactly():
     report = fuzz(seconds=15, seed=20261125)
     assert report.cases > 500
     assert report.failures == []
-    assert {"bitflip+resealed", "shuffle", "huge-length", "truncate@block"} <= set(report.by_kind)
+    assert {"bitflip+resealed", "shuffle", "huge-length", "truncate@block",
+            "claims-many-bases+resealed"} <= set(report.by_kind)
 
 
 def test_reseal_makes_damage_reach_the_decoders():
@@ -20,3 +29,13 @@ def test_reseal_makes_damage_reach_the_decoders():
     assert report.failures == []
     check_case("wrong-original", archive, data + b"x", report, time_limit=30)
     assert report.failures == ["wrong-original: decoded to different bytes without an error"]
+
+
+def test_a_block_claiming_100m_bases_is_rejected_within_a_second():
+    parts = split_archive(make_archive(SEED_FILES["fasta"], chunk_size=1 << 20))
+    parts.blocks[0] = claim_more_bases(parts.blocks[0], 100_000_000)
+    damaged = reseal(parts.join())
+    start = time.perf_counter()
+    with pytest.raises(ArchiveError, match="base stream"):
+        decompress_stream(io.BytesIO(damaged), io.BytesIO())
+    assert time.perf_counter() - start < 1.0

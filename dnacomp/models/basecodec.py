@@ -15,6 +15,7 @@ from .arith import decode_init, encode_flush, new_coder_state
 from .base import BaseModel, ModelParams, code_bases
 
 SLICE = 1 << 20  # bases per kernel call: granularity of progress reports
+DECODE_SLICE = 1 << 16  # smaller when decoding: how soon a damaged stream is given up
 
 Progress = Callable[[int], None] | None
 
@@ -60,14 +61,20 @@ class BaseDecoder:
         coder = new_coder_state()
         pos = decode_init(coder, buf, 0)
         i = 0
+        end = buf.shape[0]
         while i < n:
-            stop = min(n, i + SLICE)
+            stop = min(n, i + DECODE_SLICE)
             reached, pos = code_bases(1, out, i, stop, buf, pos, coder, *self._args)
             if progress is not None:
                 progress(reached - i)
             i = reached
+            # a valid stream is never read past its end before its last base (the decoder has
+            # consumed 4 + the bytes the encoder had emitted so far): stop at once rather than
+            # decode up to 2^31 bases of garbage for an archive that claims more than it holds
+            if pos > end:
+                break
         # the encoder flushed 4 bytes after its last emitted byte, and the decoder consumed
         # exactly those; any other count means the stream was damaged
-        if pos != buf.shape[0]:
+        if pos != end:
             raise ArchiveError("base stream does not end where it should (truncated or corrupt block)")
         return out
