@@ -117,6 +117,25 @@ def test_state_carries_over_between_blocks(params):
     assert len(coded[3]) < 0.9 * len(alone)
 
 
+@pytest.mark.parametrize("params", [params_for_level(2), params_for_level(DEFAULT_LEVEL), params_for_level(9), FULL],
+                         ids=["L2", "default", "L9", "full"])
+def test_kernel_call_boundaries_do_not_matter(params, monkeypatch):
+    """All state lives in arrays: coding in slices of any size gives the same stream."""
+    import dnacomp.models.basecodec as basecodec
+
+    bases = np.concatenate([_repetitive_bases(11), _random_bases(7000, seed=11)])
+    whole = BaseEncoder(params).encode(bases)
+    for enc_slice, dec_slice in ((997, 1 << 20), (1 << 20, 1231), (64, 4096)):
+        monkeypatch.setattr(basecodec, "SLICE", enc_slice)
+        if hasattr(basecodec, "DECODE_SLICE"):
+            monkeypatch.setattr(basecodec, "DECODE_SLICE", dec_slice)
+        else:
+            monkeypatch.setattr(basecodec, "SLICE", dec_slice)
+        sliced = BaseEncoder(params).encode(bases)
+        assert sliced == whole
+        np.testing.assert_array_equal(BaseDecoder(params).decode(whole, bases.shape[0]), bases)
+
+
 def test_damaged_stream_is_reported():
     params = params_for_level(1)
     bases = _random_bases(5000)

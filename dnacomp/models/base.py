@@ -84,7 +84,8 @@ S_TOUCH = 12  # unused (was: sum of early-touched slots)
 S_MHF = 13  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
 S_MHR = 14  # match table slot of its reverse complement
 S_CPH = 15  # codon model: the reading-frame hypothesis in use (0..5)
-N_STATE = 16
+S_CGAP = 16  # codon model: how clearly that hypothesis wins, bucketed (0..3)
+N_STATE = 17
 
 HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31
@@ -481,7 +482,7 @@ def code_bases(
     mhf = state[S_MHF]
     mhr = state[S_MHR]
     cph = state[S_CPH]
-    cgap = 0
+    cgap = state[S_CGAP]
 
     i = start
     while i < end:
@@ -861,4 +862,5 @@ def code_bases(
     state[S_MHF] = mhf
     state[S_MHR] = mhr
     state[S_CPH] = cph
+    state[S_CGAP] = cgap
     return i, bufpos
