@@ -119,7 +119,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          Step(("unnaf", "{in}", "-o", "{out}"))),
     Tool("fqzcomp", "fqzcomp -s{level}+ -e -q3", ("fastq",), "fqz", "5",
          Step(("fqzcomp", "-s{level}+", "-e", "-q3", "{in}", "{out}")),
-         Step(("fqzcomp", "-d", "{in}", "{out}"))),
+         Step(("fqzcomp", "-d", "{in}", "{out}")),
+         note="fqzcomp 4.6 restores the quality of every N base as '!', so it is not byte-exact where N bases "
+              "had other qualities"),
     Tool("cram", "CRAM 3.1 archive level {level}", ("fastq",), "cram", "9",
          Step(("samtools", "import", "-0", "{in}", "-O", "cram,version=3.1,archive,level={level}", "-o", "{out}")),
          Step(("samtools", "fastq", "{in}"), stdout=True),

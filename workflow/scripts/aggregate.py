@@ -21,6 +21,7 @@ def read_benchmark(path):
         rows = list(csv.DictReader(f, delimiter="\t"))
     seconds = statistics.median(float(r["s"]) for r in rows)
     rss = [float(r["max_rss"]) for r in rows if r.get("max_rss") not in (None, "", "NA", "-")]
+    rss = [x for x in rss if x > 0]  # 0: the step ended before Snakemake's first sample
     return seconds, (max(rss) if rss else None)
 
 
@@ -42,10 +43,8 @@ def row_for(run, stats_cache):
     with open(run["verify"]) as f:
         verify = json.load(f)
     mb = stats["input_bytes"] / 1e6
-    if run["note"]:
-        notes.append(run["note"])
-    if verify["exact"] in ("no", "failed") or run["exactness"] == "ACGT-only":
-        notes.append(verify["detail"])
+    if verify["exact"] != "yes":  # the tool's known loss, then what verification found
+        notes += [n for n in (run["note"], verify["detail"]) if n]
     if verify["exact"] == "failed":
         row.update(exact="failed", note="; ".join(notes), compress_s=fmt(cs, 3), decompress_s=fmt(ds, 3))
         return row

@@ -1,7 +1,7 @@
 """Plots of results/bits_per_base.tsv: bits/base per file and tool; compression speed vs bits/base.
 
 Runs that are not byte-exact are hatched (bars) or hollow (points), ACGT-only runs are marked
-with '*', and tools that are not available are listed under each panel instead of drawn.
+with '*', and runs that are not available or failed are listed under each panel instead of drawn.
 """
 import csv
 import math
@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 TOOL_COLORS = {"dnacomp": "#d62728", "gzip": "#7f7f7f", "bzip2": "#bcbd22", "xz": "#8c564b", "zstd": "#17becf",
                "mfcompress": "#1f77b4", "geco3": "#9467bd", "naf": "#e377c2", "fqzcomp": "#2ca02c",
@@ -41,7 +42,8 @@ def bits_per_base(rows, out):
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, height * nrows), squeeze=False)
     for ax, (fname, runs) in zip(axes.flat, files.items()):
         done = [r for r in runs if r["bits_per_base"]]
-        missing = [r["tool"] for r in runs if r["exact"] == "not available"]
+        missing = sorted({r["tool"] for r in runs if r["exact"] == "not available"})
+        failed = [f"{r['tool']} {r['level']}" for r in runs if r["exact"] == "failed"]
         done.sort(key=lambda r: -float(r["bits_per_base"]))
         ys = range(len(done))
         vals = [float(r["bits_per_base"]) for r in done]
@@ -57,9 +59,11 @@ def bits_per_base(rows, out):
         ax.set_title(f"{fname} ({runs[0]['format'].upper()})", fontsize=9)
         ax.set_xlabel("bits/base (lower is better)", fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
-        if missing:
-            ax.annotate("not available: " + ", ".join(sorted(set(missing))), (0, 0), xycoords="axes fraction",
-                        xytext=(0, -28), textcoords="offset points", fontsize=7, color="#555555")
+        absent = "; ".join(part for part in ("not available: " + ", ".join(missing) if missing else "",
+                                             "failed: " + ", ".join(failed) if failed else "") if part)
+        if absent:
+            ax.annotate(absent, (0, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+                        fontsize=7, color="#555555")
     for ax in list(axes.flat)[len(files):]:
         ax.set_visible(False)
     fig.suptitle("bits/base = 8 x archive bytes / sequence symbols   (* ACGT-only lower bound; hatched: not byte-exact)",
@@ -85,6 +89,7 @@ def speed(rows, out):
                        edgecolors=color)
             ax.annotate(label(r), (x, y), xytext=(3, 2), textcoords="offset points", fontsize=6)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(fname, fontsize=9)
         ax.set_xlabel("compression speed, MB/s of input (log)", fontsize=8)
         ax.set_ylabel("bits/base", fontsize=8)
