@@ -195,6 +195,7 @@ BAD = [
     dict(final_lr=-1),
     dict(final_lr=256),
     dict(hash_bits=28, orders=(13, 14, 15, 16, 17, 18, 19, 20), ir=(False,) * 8),
+    dict(ring_bits=30, match_bits=28),  # 2 GiB of match history: more than any level may use
     dict(hash_bits="22"),
     dict(codon_order=11),
     dict(codon_order=-1),

@@ -95,6 +95,7 @@ APM_CELLS = 33
 N_FINAL = 5  # final mixer inputs: both mixers, both SSE stages, bias
 DIRECT_MAX_ORDER = 12
 MAX_ORDER = 28
+MAX_MEMORY = 2 << 30  # a hostile archive header must not make us allocate more
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,8 @@ class ModelParams:
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
                 type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
-        if self.memory_bytes() > (6 << 30):
-            raise ValueError("model tables too large")
+        if self.memory_bytes() > MAX_MEMORY:
+            raise ValueError(f"model tables too large ({self.memory_bytes() >> 20} MiB > {MAX_MEMORY >> 20} MiB)")
 
     def memory_bytes(self) -> int:
         """Bytes of the model's tables (the mixers and maps add well under 1 MB)."""
