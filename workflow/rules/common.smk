@@ -11,6 +11,24 @@ from snakemake.exceptions import WorkflowError
 from dnacomp import peers
 from dnacomp.models.levels import DEFAULT_LEVEL
 
+def _coerce(value):
+    """Values given with --config arrive as strings ("3", "true"): make numbers and booleans of them."""
+    if isinstance(value, dict):
+        return {k: _coerce(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_coerce(v) for v in value]
+    if isinstance(value, str):
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if value.isdigit():
+            return int(value)
+    return value
+
+
+for _key in ("tools", "batch", "benchmark_repeat"):
+    if _key in config:
+        config[_key] = _coerce(config[_key])
+
 validate(config, "../schemas/config.schema.yaml")
 
 PY = sys.executable  # the interpreter running snakemake: its dnacomp is the one measured
