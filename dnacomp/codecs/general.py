@@ -4,7 +4,9 @@ Byte format of a coded stream: one method byte, then the payload.
   0  stored: payload is the raw bytes
   1  zlib (level 9, zlib container)
   2  bz2 (level 9)
-  3  LZMA2 raw stream (preset 9 | extreme; raw format, so no 60-byte xz header on tiny streams)
+  3  LZMA2 raw stream (preset 9 | extreme; raw format, so no 60-byte xz header on tiny streams),
+     dictionary = the raw length rounded up to a power of two (4 KiB..64 MiB), on both sides: a
+     window larger than the data gains nothing and costs up to 65 MB of memory per call
 An empty stream is coded as zero bytes. The encoder tries the methods and keeps the smallest,
 so a stream never costs more than one byte over its raw size. The decoder is told the raw length and refuses to produce more (a
 corrupt or hostile archive cannot make it allocate beyond what the archive declared).
@@ -18,7 +20,9 @@ import zlib
 from ..errors import ArchiveError
 
 STORED, ZLIB, BZ2, LZMA = 0, 1, 2, 3
-_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+def _lzma_filters(raw_len: int) -> list[dict]:
+    dict_size = min(max(1 << max(raw_len - 1, 1).bit_length(), 1 << 12), 1 << 26)
+    return [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": dict_size}]
 _METHOD_NAMES = {STORED: "stored", ZLIB: "zlib", BZ2: "bz2", LZMA: "lzma"}
 
 
@@ -33,7 +37,7 @@ def encode(raw: bytes, fast: bool = False) -> bytes:
     candidates = [bytes([STORED]) + raw, bytes([ZLIB]) + zlib.compress(raw, 9)]
     if not fast:
         candidates.append(bytes([BZ2]) + bz2.compress(raw, 9))
-        candidates.append(bytes([LZMA]) + lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS))
+        candidates.append(bytes([LZMA]) + lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw))))
     return min(candidates, key=len)
 
 
@@ -52,7 +56,7 @@ def decode(coded: bytes, raw_len: int) -> bytes:
         elif method == BZ2:
             out = bz2.BZ2Decompressor().decompress(payload, raw_len + 1)
         elif method == LZMA:
-            d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_lzma_filters(raw_len))
             out = d.decompress(payload, raw_len + 1)
         else:
             raise ArchiveError(f"unknown stream method {method}")
