@@ -87,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                                        "peer tools found on PATH; print bits/base, speed and peak memory.")
     bench.add_argument("file", metavar="FILE")
     bench.add_argument("--levels", default="1,%d,9" % DEFAULT_LEVEL, help="dnacomp levels, comma separated")
-    bench.add_argument("--tools", default="gzip,bzip2,xz,zstd,mfcompress",
-                       help="peers: gzip,bzip2,xz,zstd,mfcompress,geco3 (missing ones are reported)")
+    bench.add_argument("--tools", default="auto",
+                       help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,naf (FASTA), "
+                            "fqzcomp,cram (FASTQ), or 'auto' for every peer of the file's format; "
+                            "missing ones are reported as not available (default: %(default)s)")
     bench.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are reported")
     bench.add_argument("--tsv", metavar="PATH", help="also write the table as TSV")
     bench.add_argument("--debug", action="store_true")
