@@ -134,6 +134,16 @@ def _measure(name: str, level: str, plain: str, kind: str, work: str, repeat: in
     return Result(name, level, size, statistics.median(ctimes), statistics.median(dtimes), rss, exact, note)
 
 
+def _measure_peer(name: str, plain: str, kind: str, work: str, repeat: int) -> Result:
+    """A peer that fails (fqzcomp on some inputs) is a row marked failed, not the end of the
+    bench; dnacomp's own runs are not caught: if dnacomp fails, the bench must fail loudly."""
+    level = peers.TOOLS[name].default_level
+    try:
+        return _measure(name, level, plain, kind, work, repeat)
+    except DnacompError as exc:
+        return Result(name, level, exact="failed", note=str(exc).splitlines()[-1][-120:])
+
+
 def run_bench(path: str, levels: list[int], tools: list[str], repeat: int = 1, tsv: str | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dnacomp-bench-") as work:
         plain = os.path.join(work, "input")
@@ -143,14 +153,14 @@ def run_bench(path: str, levels: list[int], tools: list[str], repeat: int = 1, t
         kind, symbols = peers.count_symbols(plain)
         names = resolve_tools(tools, kind)
         results = [_measure("dnacomp", str(lv), plain, kind, work, repeat) for lv in levels]
-        results += [_measure(t, peers.TOOLS[t].default_level, plain, kind, work, repeat) for t in names]
+        results += [_measure_peer(t, plain, kind, work, repeat) for t in names]
     ref = next((r for r in results if r.tool in ("mfcompress", "fqzcomp", "xz", "gzip") and r.archive_bytes), None)
     header = ["tool", "level", "archive_bytes", "bits_per_base", f"vs_{ref.tool if ref else 'ref'}",
               "compress_s", "decompress_s", "compress_MB_s", "decompress_MB_s", "max_rss_MB", "exact", "note"]
     rows = []
     for r in results:
         if not r.archive_bytes:
-            rows.append([r.tool, r.level, "", "", "", "", "", "", "", "", r.exact if r.note == peers.NOT_AVAILABLE else "",
+            rows.append([r.tool, r.level, "", "", "", "", "", "", "", "", r.exact if r.exact in (peers.NOT_AVAILABLE, "failed") else "",
                          r.note])
             continue
         rel = f"{100 * (r.archive_bytes / ref.archive_bytes - 1):+.1f}%" if ref else ""
