@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dnacomp.archive import compress_stream, decompress_stream  # noqa: E402
-from dnacomp.container import BLOCK_TAG, END_TAG, MAGIC  # noqa: E402
+from dnacomp.container import BLOCK_TAG, END_TAG, MAGIC, _uvarint  # noqa: E402
 from dnacomp.errors import DnacompError  # noqa: E402
 
 SEED_FILES = {
@@ -168,15 +168,6 @@ def mutations(archive: bytes, rnd: random.Random):
         blocks = parts.blocks[:]
         blocks[k] = claim_more_bases(block, 100_000_000)
         yield "claims-many-bases", Archive(parts.header, blocks, parts.footer).join()
-
-
-def _uvarint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def claim_more_bases(block: bytes, n: int) -> bytes:
