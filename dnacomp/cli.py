@@ -163,7 +163,7 @@ def cmd_compress(args) -> int:
         if args.verbose:
             print(f"{path} -> {out}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
                   f"{stats.bits_per_base:.4f} bits/base over {stats.n_symbols:,} symbols, "
-                  f"{stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s", file=sys.stderr)
+                  f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
         if not to_stdout:
             _remove_input(path, args)
 
@@ -192,7 +192,7 @@ def cmd_decompress(args) -> int:
                     copy_mode(path, out)
         if args.verbose:
             print(f"{path} -> {out}: {stats.input_bytes:,} bytes restored and verified, "
-                  f"{stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s", file=sys.stderr)
+                  f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
         if not to_stdout:
             _remove_input(path, args)
 

@@ -9,6 +9,26 @@ def _bpb(nbytes: int, symbols: int) -> str:
     return f"{8 * nbytes / symbols:.4f}" if symbols else "-"
 
 
+def _orders(orders: list, ir: list) -> str:
+    return ",".join(f"{k}{'+ir' if flag else ''}" for k, flag in zip(orders, ir))
+
+
+def describe_model(p: dict) -> str:
+    """The stored base-model parameters in words (as the archive records them)."""
+    parts = []
+    if p.get("orders"):
+        parts.append(f"count models of orders {_orders(p['orders'], p.get('ir', []))}")
+    if p.get("dp_orders"):
+        parts.append(f"probability models of orders {_orders(p['dp_orders'], p.get('dp_ir', []))}")
+    if p.get("codon_order"):
+        parts.append(f"codon model (order {p['codon_order']}"
+                     + (f", extra tables {','.join(map(str, p['codon_extra']))}" if p.get("codon_extra") else "") + ")")
+    if p.get("stcm_order"):
+        parts.append(f"STCM on order {p['stcm_order']}")
+    parts.append(f"tolerant match models on {p.get('match_min')}-mers")
+    return "; ".join(parts)
+
+
 def format_info(path: str, stats: ArchiveStats) -> str:
     """One archive: every stream's share, in bits per sequence symbol so streams add up."""
     total = sum(stats.stream_bytes.values())
@@ -30,6 +50,5 @@ def format_info(path: str, stats: ArchiveStats) -> str:
                  f"{100 * container / max(stats.archive_bytes, 1):>7.1f}%")
     p = stats.params
     if p:
-        orders = ",".join(f"{k}{'+ir' if ir else ''}" for k, ir in zip(p.get("orders", []), p.get("ir", [])))
-        lines.append(f"  base model: context orders {orders}; match models on {p.get('match_min')}-mers")
+        lines.append("  base model: " + describe_model(p))
     return "\n".join(lines)
