@@ -1,7 +1,6 @@
 """FASTQ parser: exact round trips, agreement with Biopython and a naive parser, compact fields, errors."""
 from __future__ import annotations
 
-import hashlib
 import io
 
 import numpy as np
@@ -15,26 +14,14 @@ from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
 from dnacomp.formats.residues import join_residues
-from dnacomp.streams import FIELD_NAMES, ChunkStreams, FieldReader
+from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
+from dnacomp.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------
 
 
 def chunked_round_trip(data: bytes, chunk_size: int) -> list[ChunkStreams]:
-    """Chunk, parse and unparse ``data``; assert every chunk and the whole come back exactly."""
-    parsed, restored = [], []
-    for chunk, first_line, first_record in iter_chunks(io.BytesIO(data), "fastq", "test", chunk_size):
-        streams = parse_fastq_chunk(chunk, "test", first_line, first_record)
-        assert sorted(streams.fields) == sorted(FIELD_NAMES["fastq"])
-        copy = ChunkStreams("fastq", streams.bases.copy(), {k: bytes(v) for k, v in streams.fields.items()},
-                            streams.n_symbols, streams.n_records)
-        back = unparse_fastq_chunk(copy)
-        assert back == chunk
-        parsed.append(streams)
-        restored.append(back)
-    assert hashlib.sha256(b"".join(restored)).digest() == hashlib.sha256(data).digest()
-    return parsed
-
+    return shared_chunked_round_trip(data, "fastq", chunk_size)
 
 def reads_from_streams(parsed: list[ChunkStreams], uppercase: bool = False) -> list[tuple[bytes, bytes, bytes]]:
     """(name, sequence, quality) per read, rebuilt from the streams alone."""
