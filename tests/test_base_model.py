@@ -253,3 +253,10 @@ def test_arithmetic_coder_on_extreme_probabilities():
     got, size = _code_bits(likely, np.full(n, 65535))
     np.testing.assert_array_equal(got, likely)
     assert size < 16
+
+
+def test_logistic_tables_are_the_correctly_rounded_ones():
+    """The fast float64 build (with exact re-rounding near half-integers) equals pure Decimal."""
+    from dnacomp.models import logistic
+    assert np.array_equal(logistic._build_squash(exact_only=True), logistic.SQUASH)
+    assert np.array_equal(logistic._build_log_cost(exact_only=True), logistic.LOG_COST)

@@ -22,17 +22,34 @@ STRETCH_MAX = 2047
 STRETCH_SCALE = 256
 
 
-def _build_squash() -> np.ndarray:
-    """squash[s + STRETCH_MAX] = round(65536 / (1 + exp(-s / 256))), clipped to [1, 65535]."""
-    out = np.empty(2 * STRETCH_MAX + 1, dtype=np.int32)
+def _round_exactly(approx: np.ndarray, exact) -> np.ndarray:
+    """round(x) for every x, where ``approx`` is x in float64 (libm exp/log: a few ulp off, and
+    not the same bits on every machine) and ``exact(i)`` is x[i] in 40-digit Decimal.
+
+    Why both: Decimal for all 70,000 table entries took 0.2 s of every start-up. A float64 value
+    can only round differently from the exact one when x lies within ~1e-12 of a half-integer,
+    so those few entries (and only those) are recomputed exactly. The tables are therefore the
+    correctly rounded ones on every machine, as tests/test_base_model.py checks against Decimal.
+    """
+    out = np.rint(approx)
+    doubtful = np.flatnonzero(np.abs(approx - np.floor(approx) - 0.5) < 1e-6)
     with localcontext() as ctx:
         ctx.prec = 40
-        one = Decimal(1)
-        scale = Decimal(PROB_ONE)
-        for i, s in enumerate(range(-STRETCH_MAX, STRETCH_MAX + 1)):
-            p = scale / (one + (Decimal(-s) / STRETCH_SCALE).exp())
-            out[i] = min(max(int(p.to_integral_value()), 1), PROB_ONE - 1)
+        for i in doubtful:
+            out[i] = int(exact(int(i)).to_integral_value())
     return out
+
+
+def _squash_exact(s: int) -> Decimal:
+    return Decimal(PROB_ONE) / (Decimal(1) + (Decimal(-s) / STRETCH_SCALE).exp())
+
+
+def _build_squash(exact_only: bool = False) -> np.ndarray:
+    """squash[s + STRETCH_MAX] = round(65536 / (1 + exp(-s / 256))), clipped to [1, 65535]."""
+    s = np.arange(-STRETCH_MAX, STRETCH_MAX + 1)
+    approx = np.full(s.size, 0.5) if exact_only else PROB_ONE / (1.0 + np.exp(-s / STRETCH_SCALE))
+    out = _round_exactly(approx, lambda i: _squash_exact(int(s[i])))
+    return np.clip(out, 1, PROB_ONE - 1).astype(np.int32)
 
 
 def _build_stretch(squash_table: np.ndarray) -> np.ndarray:
@@ -47,15 +64,17 @@ SQUASH = _build_squash()
 STRETCH = _build_stretch(SQUASH)
 
 
-def _build_log_cost() -> np.ndarray:
+def _log_cost_exact(q: int) -> Decimal:
+    return -(Decimal(q) / 4096).ln() / Decimal(2).ln() * 256
+
+
+def _build_log_cost(exact_only: bool = False) -> np.ndarray:
     """log_cost[q] = round(-log2(q / 4096) * 256) for q in 1..4096 (log_cost[0] = log_cost[1]):
     the cost in 1/256 bit of an outcome predicted with probability q / 4096."""
+    q = np.arange(1, 4097)
+    approx = np.full(q.size, 0.5) if exact_only else -np.log2(q / 4096) * 256
     out = np.empty(4097, dtype=np.int32)
-    with localcontext() as ctx:
-        ctx.prec = 40
-        ln2 = Decimal(2).ln()
-        for q in range(1, 4097):
-            out[q] = int((-(Decimal(q) / 4096).ln() / ln2 * 256).to_integral_value())
+    out[1:] = _round_exactly(approx, lambda i: _log_cost_exact(int(q[i])))
     out[0] = out[1]
     return out
 
