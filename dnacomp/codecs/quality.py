@@ -1,0 +1,665 @@
+"""Adaptive context-mixing codec for FASTQ quality scores.
+
+Byte format (integers little-endian; an empty quality array codes as zero bytes)::
+
+    u8   version (= 1)
+    u8   S, the number of distinct quality bytes (1..94)
+    S x  u8 the quality bytes, strictly increasing, each in 33..126 ('!'..'~')
+    if S == 1 nothing follows: every quality is that byte. Otherwise:
+    S x  u8 code length of each quality (1..MAX_DEPTH = 24): a complete prefix code, assigned
+         canonically (shorter codes first, ties by quality byte). It only shapes the binary tree
+         through which each quality is coded (Huffman lengths of the chunk's histogram, so the
+         fewest binary decisions); internal nodes are numbered 0..S-2 in order of creation
+    u8   nq: the quality byte of N bases, flag-coded (one of the S bytes), or 0 = no flag
+    u8   pos_shift (0..16): position bucket = min(pos >> pos_shift, 127)
+    u8   M, the number of context models (1..8), then M x:
+           u16 field mask (bits 0..11, fields F_*), u8 table bits (10..22), u16 counter limit
+           (1..1023)
+    u8   mixer weight-set selector: a field F_* (0..11), or 255 = one weight set per node
+    u8   mixer learning rate (1..64)
+    u8   A, the number of APM stages (0..2), then A x: u16 field mask, u8 table bits (6..16)
+    u8   APM rate (1..10)
+    then the binary arithmetic coder's bytes (``dnacomp.models.arith``) to the end of the data;
+    a valid stream is consumed exactly (the decoder checks it ends where it should).
+
+Model. Qualities are coded read by read, left to right; a quality is its index v among the S
+bytes, and contexts use its level (v, or v * 64 // S when S > 64; 64 = "start of read").
+Before each quality the kernel packs the context fields into one word: q1, q2, q3, q4 (previous
+levels), max(q2, q3), q2 == q3, the position bucket, delta (the running sum of |q_i - q_{i-1}|
+over the read, log-bucketed to 0..15), the N flag of the base, how often q1 repeated (0..7), the
+remaining read length (log-bucketed) and q1 / 4. Each context model hashes the fields of its mask
+to a slot of its table; the quality is then coded as the path of its code through the tree, and
+at node k every model reads its counter at slot + k (a uint32: 22-bit probability, 10-bit count;
+rate 1/(n + 1.5) until the model's limit, so it adapts fast, then slowly). The stretched
+probabilities are mixed by an integer logistic mixer (weight set: node x selector field, learning
+rate 4x at the start, decaying), then interpolating APMs (SSE, 33 cells) keyed by their fields and
+the node refine the mix: p = (mix + 3 apm) / 4 with one APM, (2 mix + apm1 + apm2) / 4 with two.
+At an N base with nq != 0 a flag "quality == nq" is coded first with its own adaptive counter,
+so the fixed quality of N bases costs almost nothing.
+
+Everything per symbol happens in one numba kernel shared by encoder and decoder (``mode``), in
+integer arithmetic only (``dnacomp.models.logistic`` tables), so both sides compute the same
+probabilities on every machine. Decoder memory is bounded by the validated header (at most
+8 tables of 2^22 uint32 and 2 APMs of 2^16 x 33 int32).
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+from numba import njit
+
+from ..errors import ArchiveError
+from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..models.logistic import SQUASH, STRETCH
+
+VERSION = 1
+MAX_SYMBOLS = 94
+MAX_DEPTH = 24
+MAX_MODELS = 8
+MAX_LEVELS = 64  # quality levels used in contexts (more distinct qualities are merged)
+
+# context fields, packed into one word (widths in bits; the kernel's packing must match)
+F_Q1, F_Q2, F_Q3, F_QM, F_QEQ, F_POS, F_DELTA, F_ISN, F_RUN, F_REM, F_Q1C, F_Q4 = range(12)
+N_FIELDS = 12
+_WIDTHS = (7, 7, 7, 7, 1, 7, 4, 1, 3, 4, 5, 7)
+_SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _WIDTHS[:-1]))
+FIELD_SHIFT_T = _SHIFTS
+FIELD_WIDTH_T = _WIDTHS
+
+APM_CELLS = 33
+
+
+def _mask(*fields: int) -> int:
+    m = 0
+    for f in fields:
+        m |= 1 << f
+    return m
+
+
+# default layout: (field mask, table bits (an upper bound: choose_params shrinks tables for
+# small inputs), counter limit) per model
+DEFAULT_MODELS = (
+    (_mask(F_Q1, F_Q2), 18, 255),
+    (_mask(F_Q1, F_QM, F_QEQ, F_DELTA), 18, 255),
+    (_mask(F_Q1, F_Q2, F_Q3, F_Q4), 18, 255),
+    (_mask(F_Q1, F_DELTA, F_POS, F_ISN, F_REM), 18, 255),
+)
+DEFAULT_MIX_SEL = F_Q1C
+DEFAULT_MIX_LR = 6
+DEFAULT_APMS = ((_mask(F_POS), 12),)
+DEFAULT_APM_RATE = 7
+
+
+def _delta_bucket_table() -> np.ndarray:
+    """Running delta sum -> 0..15, roughly logarithmic."""
+    edges = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192]
+    t = np.zeros(4096, dtype=np.int64)
+    for i, e in enumerate(edges):
+        t[e:] = i
+    return t
+
+
+def _rem_bucket_table() -> np.ndarray:
+    edges = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 1024]
+    t = np.zeros(4096, dtype=np.int64)
+    for i, e in enumerate(edges):
+        t[e:] = i
+    return t
+
+
+DELTA_BUCKET = _delta_bucket_table()
+REM_BUCKET = _rem_bucket_table()
+
+
+def _recip_table() -> np.ndarray:
+    n = np.arange(1024, dtype=np.int64)
+    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
+
+
+RECIP = _recip_table()
+#: stretch of a 12-bit probability (the middle of its 16-bit range): small enough for L1
+STRETCH12 = STRETCH[(np.arange(4096) << 4) + 8].astype(np.int32)
+
+
+@njit(cache=True, inline="always")
+def _hash(key: int, seed: int, bits: int) -> int:
+    h = (np.uint64(key) + np.uint64(seed)) * np.uint64(0x9E3779B97F4A7C15)
+    h = h ^ (h >> np.uint64(29))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    return np.int64(h >> np.uint64(64 - bits))
+
+
+@njit(cache=True, nogil=True)
+def code_quals(
+    mode, syms, isn, readlen, buf, bufpos, coder, st,
+    child, code, clen, levels, qvals, nq_v,
+    fmask, tbits, tlim, tables, toff,
+    mix_sel, mix_lr, w,
+    amask, abits, apm, aoff, apm_rate,
+    nflag, pos_shift,
+    squash, stretch, recip, delta_bucket, rem_bucket,
+):
+    """Code qualities from the state ``st`` on; returns (symbols done, buffer position).
+
+    ``syms`` holds value indices 0..S-1 (the encoder reads them, the decoder writes them).
+    ``st`` = [i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality value]; the
+    kernel stops early (encoder) when the output buffer is nearly full, or (decoder) when it has
+    read far past the end of its input.
+    """
+    n = syms.shape[0]
+    m = fmask.shape[0]
+    nin = m + 1
+    qstart = MAX_LEVELS  # level of "no previous quality"
+    i = st[0]
+    r = st[1]
+    p = st[2]
+    q1 = st[3]
+    q2 = st[4]
+    q3 = st[5]
+    delta = st[6]
+    run = st[7]
+    q4 = st[8]
+    prevq = st[9]
+    hs = np.zeros(m, dtype=np.int64)
+    ix = np.zeros(m, dtype=np.int64)
+    ts = np.zeros(m, dtype=np.int64)
+    xs = np.zeros(nin, dtype=np.int64)
+    tmask = np.zeros(m, dtype=np.int64)
+    for j in range(m):
+        tmask[j] = (np.int64(1) << tbits[j]) - 1
+    xs[m] = 256
+    napm = amask.shape[0]
+    ab = np.zeros(2, dtype=np.int64)
+    am = np.zeros(2, dtype=np.int64)
+    for j in range(napm):
+        am[j] = (np.int64(1) << abits[j]) - 1
+    ash = apm_rate + 6
+    lr = 0
+    nbuf = buf.shape[0]
+    msh = 0
+    mwid = 0
+    if mix_sel < N_FIELDS:
+        msh = FIELD_SHIFT_T[mix_sel]
+        mwid = (np.int64(1) << FIELD_WIDTH_T[mix_sel]) - 1
+    while i < n:
+        if mode == 0:
+            if bufpos + 256 > nbuf:
+                break
+        elif bufpos > nbuf + 64:
+            break
+        while p >= readlen[r]:
+            r += 1
+            p = 0
+            q1 = qstart
+            q2 = qstart
+            q3 = qstart
+            q4 = qstart
+            delta = 0
+            run = 0
+        n_here = np.int64(isn[i])
+        if (i & 1023) == 0 or lr == 0:
+            # mixer learning rate: 4x at the start, decaying to mix_lr; a function of i >> 10
+            # only, so that an encoder resumed mid-stream (output buffer grown) agrees
+            lr = mix_lr + (mix_lr * 3 * 65536) // ((i & ~1023) + 65536)
+        # ---- context fields ------------------------------------------------------------------
+        rem = readlen[r] - p
+        if rem > 4095:
+            rem = 4095
+        qm = q2 if q2 > q3 else q3
+        packed = (q1 | (q2 << 7) | (q3 << 14) | (qm << 21)
+                  | ((1 if q2 == q3 else 0) << 28)
+                  | (min(p >> pos_shift, 127) << 29)
+                  | (delta_bucket[min(delta, 4095)] << 36)
+                  | (n_here << 40)
+                  | (min(run, 7) << 41)
+                  | (rem_bucket[rem] << 44)
+                  | ((q1 >> 2) << 48)
+                  | (q4 << 53))
+        for j in range(m):
+            hs[j] = _hash(packed & fmask[j], j * 7919 + 1, tbits[j])
+        for j in range(napm):
+            ab[j] = _hash(packed & amask[j], 104729 + j, abits[j])
+        msel = (packed >> msh) & mwid
+        # ---- N flag --------------------------------------------------------------------------
+        sym = 0
+        if mode == 0:
+            sym = np.int64(syms[i])
+        done = False
+        if nq_v >= 0 and n_here != 0:
+            t = np.int64(nflag[0])
+            pf = min(max((t >> 10) >> 6, 32), 65536 - 32)
+            if mode == 0:
+                fb = 1 if sym == nq_v else 0
+                bufpos = encode_bit(coder, buf, bufpos, fb, pf)
+            else:
+                fb, bufpos = decode_bit(coder, buf, bufpos, pf)
+            cnt = t & 1023
+            pp = t >> 10
+            pp = pp + ((((fb << 22) - pp) * recip[cnt]) >> 16)
+            if cnt < 1023:
+                cnt += 1
+            nflag[0] = np.uint32((pp << 10) | cnt)
+            if fb == 1:
+                sym = nq_v
+                done = True
+        if not done:
+            # ---- walk the tree ---------------------------------------------------------------
+            node = 0
+            depth = 0
+            cbits = 0
+            cl = 0
+            if mode == 0:
+                cbits = code[sym]
+                cl = clen[sym]
+            while True:
+                wb = (node * 128 + msel) * nin
+                dot = w[wb + m] * 256
+                for j in range(m):
+                    k = toff[j] + ((hs[j] + node) & tmask[j])
+                    ix[j] = k
+                    t = np.int64(tables[k])
+                    ts[j] = t
+                    xv = stretch[t >> 20]
+                    xs[j] = xv
+                    dot += w[wb + j] * xv
+                stm = min(max(dot >> 16, -2047), 2047)
+                pm = squash[stm + 2047]
+                vv = stm + 2048
+                c1 = vv >> 7
+                fr = vv & 127
+                pr = pm
+                a0 = 0
+                a1 = 0
+                if napm > 0:
+                    a0 = aoff[0] + ((ab[0] + node) & am[0]) * APM_CELLS + c1
+                    pa0 = (apm[a0] * (128 - fr) + apm[a0 + 1] * fr) >> 11
+                    if napm > 1:
+                        a1 = aoff[1] + ((ab[1] + node) & am[1]) * APM_CELLS + c1
+                        pa1 = (apm[a1] * (128 - fr) + apm[a1 + 1] * fr) >> 11
+                        pr = (2 * pm + pa0 + pa1) >> 2
+                    else:
+                        pr = (pm + 3 * pa0) >> 2
+                pr = min(max(pr, 32), 65536 - 32)
+                if mode == 0:
+                    bit = (cbits >> (cl - 1 - depth)) & 1
+                    bufpos = encode_bit(coder, buf, bufpos, bit, pr)
+                else:
+                    bit, bufpos = decode_bit(coder, buf, bufpos, pr)
+                # ---- learn ---------------------------------------------------------------------
+                err = ((bit << 16) - pm) * lr
+                for j in range(nin):
+                    w[wb + j] += (xs[j] * err) >> 18
+                for j in range(m):
+                    t = ts[j]
+                    cnt = t & 1023
+                    pp = t >> 10
+                    pp = pp + ((((bit << 22) - pp) * recip[cnt]) >> 16)
+                    if cnt < tlim[j]:
+                        cnt += 1
+                    tables[ix[j]] = np.uint32((pp << 10) | cnt)
+                target = bit << 20
+                if napm > 0:
+                    apm[a0] += ((target - apm[a0]) * (128 - fr)) >> ash
+                    apm[a0 + 1] += ((target - apm[a0 + 1]) * fr) >> ash
+                    if napm > 1:
+                        apm[a1] += ((target - apm[a1]) * (128 - fr)) >> ash
+                        apm[a1 + 1] += ((target - apm[a1 + 1]) * fr) >> ash
+                nxt = child[2 * node + bit]
+                depth += 1
+                if nxt < 0:
+                    sym = -nxt - 1
+                    break
+                node = nxt
+        if mode == 1:
+            syms[i] = sym
+        # ---- history ---------------------------------------------------------------------------
+        lev = levels[sym]
+        qv = qvals[sym]
+        if p > 0:
+            delta += abs(qv - prevq)
+        prevq = qv
+        if q1 == lev:
+            run += 1
+        else:
+            run = 0
+        q4 = q3
+        q3 = q2
+        q2 = q1
+        q1 = lev
+        i += 1
+        p += 1
+    st[0] = i
+    st[1] = r
+    st[2] = p
+    st[3] = q1
+    st[4] = q2
+    st[5] = q3
+    st[6] = delta
+    st[7] = run
+    st[8] = q4
+    st[9] = prevq
+    return i, bufpos
+
+
+# ---- Python side -------------------------------------------------------------------------------
+
+class QualParams:
+    """Everything the decoder must know besides the symbol table (stored in the header)."""
+
+    def __init__(self, models=DEFAULT_MODELS, mix_sel=DEFAULT_MIX_SEL, mix_lr=DEFAULT_MIX_LR,
+                 apms=DEFAULT_APMS, apm_rate=DEFAULT_APM_RATE, pos_shift=0):
+        self.models = tuple(tuple(int(x) for x in mdl) for mdl in models)
+        self.mix_sel = int(mix_sel)
+        self.mix_lr = int(mix_lr)
+        self.apms = tuple(tuple(int(x) for x in a) for a in apms)
+        self.apm_rate = int(apm_rate)
+        self.pos_shift = int(pos_shift)
+
+    def validate(self) -> None:
+        if not 1 <= len(self.models) <= MAX_MODELS:
+            raise ArchiveError("quality codec: bad model count")
+        for fm, bits, lim in self.models:
+            if not (0 <= fm < 1 << N_FIELDS and 10 <= bits <= 22 and 1 <= lim <= 1023):
+                raise ArchiveError("quality codec: bad model parameters")
+        if not (0 <= self.mix_sel < N_FIELDS or self.mix_sel == 255) or not 1 <= self.mix_lr <= 64:
+            raise ArchiveError("quality codec: bad mixer parameters")
+        if len(self.apms) > 2:
+            raise ArchiveError("quality codec: bad APM count")
+        for fm, bits in self.apms:
+            if not (0 <= fm < 1 << N_FIELDS and 6 <= bits <= 16):
+                raise ArchiveError("quality codec: bad APM parameters")
+        if not 1 <= self.apm_rate <= 10 or not 0 <= self.pos_shift <= 16:
+            raise ArchiveError("quality codec: bad parameters")
+
+    def to_bytes(self) -> bytes:
+        out = bytearray([self.pos_shift, len(self.models)])
+        for fm, bits, lim in self.models:
+            out += struct.pack("<HBH", fm, bits, lim)
+        out += bytes([self.mix_sel, self.mix_lr, len(self.apms)])
+        for fm, bits in self.apms:
+            out += struct.pack("<HB", fm, bits)
+        out.append(self.apm_rate)
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, pos: int):
+        def take(k):
+            nonlocal pos
+            if pos + k > len(data):
+                raise ArchiveError("quality codec: truncated header")
+            b = data[pos:pos + k]
+            pos += k
+            return b
+        pos_shift, m = take(2)
+        if not 1 <= m <= MAX_MODELS:
+            raise ArchiveError("quality codec: bad model count")
+        models = [struct.unpack("<HBH", take(5)) for _ in range(m)]
+        mix_sel, mix_lr, napm = take(3)
+        if napm > 2:
+            raise ArchiveError("quality codec: bad APM count")
+        apms = [struct.unpack("<HB", take(3)) for _ in range(napm)]
+        apm_rate = take(1)[0]
+        p = cls(models, mix_sel, mix_lr, apms, apm_rate, pos_shift)
+        p.validate()
+        return p, pos
+
+
+def _field_bits(field_mask: int) -> int:
+    bits = 0
+    for f in range(N_FIELDS):
+        if field_mask >> f & 1:
+            bits |= ((1 << _WIDTHS[f]) - 1) << _SHIFTS[f]
+    return bits
+
+
+def _huffman_lengths(freq: np.ndarray, max_depth: int = MAX_DEPTH) -> list[int]:
+    """Code lengths of a Huffman code for the counts (all > 0), at most max_depth; deterministic."""
+    import heapq
+    s = len(freq)
+    f = [int(x) for x in freq]
+    add = 0
+    while True:
+        heap = [(f[k] + add, k, (k,)) for k in range(s)]
+        heapq.heapify(heap)
+        lens = [0] * s
+        uid = s
+        while len(heap) > 1:
+            a = heapq.heappop(heap)
+            b = heapq.heappop(heap)
+            for k in a[2] + b[2]:
+                lens[k] += 1
+            heapq.heappush(heap, (a[0] + b[0], uid, a[2] + b[2]))
+            uid += 1
+        if max(lens) <= max_depth:
+            return lens
+        add = max(1, add * 2, sum(f) >> 12)
+
+
+def _build_tree(lens: list[int]):
+    """Canonical codes from lengths -> (child, code, clen). Raises ArchiveError unless complete."""
+    s = len(lens)
+    if any(not 1 <= ln <= MAX_DEPTH for ln in lens):
+        raise ArchiveError("quality codec: bad code length")
+    if sum(1 << (MAX_DEPTH - ln) for ln in lens) != 1 << MAX_DEPTH:
+        raise ArchiveError("quality codec: code lengths do not form a complete code")
+    order = sorted(range(s), key=lambda k: (lens[k], k))
+    code = np.zeros(s, dtype=np.int64)
+    clen = np.array(lens, dtype=np.int64)
+    c = 0
+    prev = lens[order[0]]
+    for n, k in enumerate(order):
+        if n:
+            c = (c + 1) << (lens[k] - prev)
+        prev = lens[k]
+        code[k] = c
+    child = np.full(2 * (s - 1), 0, dtype=np.int64)
+    filled = np.zeros(2 * (s - 1), dtype=bool)
+    nodes = 1
+    for k in order:
+        node = 0
+        for d in range(lens[k] - 1, -1, -1):
+            bit = int(code[k] >> d) & 1
+            slot = 2 * node + bit
+            if d == 0:
+                if filled[slot]:
+                    raise ArchiveError("quality codec: bad code")
+                child[slot] = -(k + 1)
+                filled[slot] = True
+            else:
+                if not filled[slot]:
+                    if nodes >= s - 1:
+                        raise ArchiveError("quality codec: bad code")
+                    child[slot] = nodes
+                    filled[slot] = True
+                    nodes += 1
+                elif child[slot] < 0:
+                    raise ArchiveError("quality codec: bad code")
+                node = int(child[slot])
+    if not filled.all():
+        raise ArchiveError("quality codec: incomplete code")
+    return child, code, clen
+
+
+class _Model:
+    def __init__(self, values: np.ndarray, lens: list[int], nq: int, params: QualParams):
+        s = len(values)
+        self.child, self.code, self.clen = _build_tree(lens)
+        if s <= MAX_LEVELS:
+            self.levels = np.arange(s, dtype=np.int64)
+        else:
+            self.levels = (np.arange(s, dtype=np.int64) * MAX_LEVELS) // s
+        self.qvals = values.astype(np.int64)
+        self.nq_v = int(np.searchsorted(values, nq)) if nq else -1
+        p = params
+        self.fmask = np.array([_field_bits(fm) for fm, _, _ in p.models], dtype=np.int64)
+        self.tbits = np.array([b for _, b, _ in p.models], dtype=np.int64)
+        self.tlim = np.array([lim for _, _, lim in p.models], dtype=np.int64)
+        off = [0]
+        for b in self.tbits:
+            off.append(off[-1] + (1 << int(b)))
+        self.toff = np.array(off[:-1], dtype=np.int64)
+        self.tables = np.full(off[-1], 1 << 31, dtype=np.uint32)
+        m = len(p.models)
+        nnodes = max(s - 1, 1)
+        self.w = np.full(nnodes * 128 * (m + 1), (1 << 16) // m, dtype=np.int64)
+        self.w[m::m + 1] = 0
+        self.amask = np.array([_field_bits(fm) for fm, _ in p.apms], dtype=np.int64)
+        self.abits = np.array([b for _, b in p.apms], dtype=np.int64)
+        cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64) * 16
+        sizes = [1 << int(b) for b in self.abits]
+        self.aoff = np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64)
+        self.apm = np.tile(cells, max(sum(sizes), 1)).astype(np.int32)
+        self.nflag = np.array([1 << 31], dtype=np.uint32)
+        # i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality (start of read 0)
+        self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0],
+                           dtype=np.int64)
+        self.params = p
+
+    def args(self):
+        p = self.params
+        return (self.st, self.child, self.code, self.clen, self.levels, self.qvals, self.nq_v,
+                self.fmask, self.tbits, self.tlim, self.tables, self.toff,
+                p.mix_sel if p.mix_sel != 255 else N_FIELDS, p.mix_lr, self.w,
+                self.amask, self.abits, self.apm, self.aoff, p.apm_rate,
+                self.nflag, p.pos_shift, SQUASH, STRETCH12, RECIP, DELTA_BUCKET, REM_BUCKET)
+
+
+#: above this many binary decisions per quality (Huffman code length, x 16) the data is wide and
+#: noisy (long reads): WIDE_MODELS keep the speed with hardly any loss
+WIDE_DECISIONS_X16 = 72
+WIDE_MODELS = DEFAULT_MODELS[:2]
+#: ``fast=True``: about 25% faster, about 1.3% larger on Illumina qualities
+FAST_MODELS = (DEFAULT_MODELS[0], DEFAULT_MODELS[2], DEFAULT_MODELS[3])
+FAST_MAX_BITS = 16
+
+
+def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int],
+                  fast: bool = False) -> QualParams:
+    """The layout for this chunk, from a first pass: table sizes by the number of qualities,
+    position buckets by the longest read, fewer models when qualities need many decisions."""
+    maxlen = int(readlen.max()) if readlen.size else 0
+    shift = 0
+    while (maxlen >> shift) > 128:
+        shift += 1
+    nb = (n - 1).bit_length()
+    ab = max(8, (n - 1).bit_length() - 6)
+    decisions_x16 = int((counts * np.array(lens, dtype=np.int64)).sum() * 16 // max(int(counts.sum()), 1))
+    layout = WIDE_MODELS if decisions_x16 > WIDE_DECISIONS_X16 else FAST_MODELS if fast else DEFAULT_MODELS
+    if fast:
+        nb = min(nb, FAST_MAX_BITS)
+    models = tuple((fm, max(12, min(b, nb)), lim) for fm, b, lim in layout)
+    apms = tuple((fm, max(6, min(b, ab))) for fm, b in DEFAULT_APMS)
+    return QualParams(models=models, apms=apms, pos_shift=shift)
+
+
+def _lengths_ok(readlen: np.ndarray, n: int) -> bool:
+    """Read lengths are >= 0 and add up to n (checked without int64 overflow)."""
+    if not readlen.size:
+        return n == 0
+    return bool(readlen.min() >= 0 and readlen.max() <= n) and int(readlen.sum()) == n
+
+
+def _out_size(n: int) -> int:
+    """First size of the output buffer (grown by doubling; the kernel resumes where it stopped)."""
+    return n // 2 + 4096
+
+
+def encode_qualities(quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray,
+                     params: QualParams | None = None, fast: bool = False) -> bytes:
+    """Code one chunk's qualities (uint8, 33..126) given the read lengths (sum = len(quals)) and
+    the N flags (bool, one per quality). ``params`` overrides the layout chosen from the data;
+    ``fast`` chooses a lighter one. The decoder needs neither: the header says everything."""
+    quals = np.ascontiguousarray(quals, dtype=np.uint8)
+    readlen = np.ascontiguousarray(readlen, dtype=np.int64)
+    is_n = np.ascontiguousarray(is_n, dtype=np.bool_)
+    n = quals.shape[0]
+    if not _lengths_ok(readlen, n):
+        raise ValueError("read lengths do not add up to the number of qualities")
+    if is_n.shape[0] != n:
+        raise ValueError("is_n must have one flag per quality")
+    if n == 0:
+        return b""
+    hist = np.bincount(quals, minlength=256)
+    if hist[:33].any() or hist[127:].any():
+        raise ValueError("quality bytes must be in 33..126")
+    values = np.nonzero(hist)[0].astype(np.uint8)
+    s = len(values)
+    head = bytearray([VERSION, s]) + values.tobytes()
+    if s == 1:
+        return bytes(head)
+    lens = _huffman_lengths(hist[values])
+    if params is None:
+        params = choose_params(n, readlen, hist[values], lens, fast)
+    params.validate()
+    nq = 0
+    if is_n.any():
+        hn = np.bincount(quals[is_n], minlength=256)
+        top = int(hn.argmax())
+        if hn[top] * 4 >= int(is_n.sum()) * 3:
+            nq = top
+    head += bytes(lens) + bytes([nq]) + params.to_bytes()
+    model = _Model(values, lens, nq, params)
+    v2i = np.zeros(256, dtype=np.uint8)
+    v2i[values] = np.arange(s, dtype=np.uint8)
+    syms = v2i[quals]
+    isn8 = is_n.view(np.uint8)
+    coder = new_coder_state()
+    out = np.empty(_out_size(n), dtype=np.uint8)
+    pos = 0
+    args = model.args()
+    while True:
+        done, pos = code_quals(0, syms, isn8, readlen, out, pos, coder, *args)
+        if done >= n:
+            break
+        out = np.concatenate([out, np.empty(out.shape[0], dtype=np.uint8)])
+    if out.shape[0] - pos < 8:
+        out = np.concatenate([out, np.empty(16, dtype=np.uint8)])
+    pos = encode_flush(coder, out, pos)
+    return bytes(head) + out[:pos].tobytes()
+
+
+def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.ndarray:
+    """The exact uint8 qualities; raises ArchiveError on any damage the stream can reveal."""
+    readlen = np.ascontiguousarray(readlen, dtype=np.int64)
+    is_n = np.ascontiguousarray(is_n, dtype=np.bool_)
+    n = is_n.shape[0]
+    if not _lengths_ok(readlen, n):
+        raise ArchiveError("quality codec: read lengths do not add up to the number of qualities")
+    data = bytes(data)
+    if n == 0:
+        if data:
+            raise ArchiveError("quality codec: data for an empty quality stream")
+        return np.empty(0, dtype=np.uint8)
+    if len(data) < 2:
+        raise ArchiveError("quality codec: truncated header")
+    if data[0] != VERSION:
+        raise ArchiveError(f"quality codec: unknown version {data[0]}")
+    s = data[1]
+    if not 1 <= s <= MAX_SYMBOLS or len(data) < 2 + s:
+        raise ArchiveError("quality codec: bad symbol table")
+    values = np.frombuffer(data, dtype=np.uint8, count=s, offset=2).copy()
+    if values[0] < 33 or values[-1] > 126 or (s > 1 and np.any(np.diff(values.astype(np.int64)) <= 0)):
+        raise ArchiveError("quality codec: bad symbol table")
+    pos = 2 + s
+    if s == 1:
+        if len(data) != pos:
+            raise ArchiveError("quality codec: trailing data")
+        return np.full(n, values[0], dtype=np.uint8)
+    if len(data) < pos + s + 1:
+        raise ArchiveError("quality codec: truncated header")
+    lens = list(data[pos:pos + s])
+    nq = data[pos + s]
+    pos += s + 1
+    if nq and nq not in set(values.tolist()):
+        raise ArchiveError("quality codec: bad N quality")
+    params, pos = QualParams.from_bytes(data, pos)
+    model = _Model(values, lens, nq, params)
+    buf = np.frombuffer(data, dtype=np.uint8, offset=pos).copy()
+    syms = np.zeros(n, dtype=np.uint8)
+    coder = new_coder_state()
+    bpos = decode_init(coder, buf, 0)
+    done, bpos = code_quals(1, syms, is_n.view(np.uint8), readlen, buf, bpos, coder, *model.args())
+    if done != n or bpos != buf.shape[0]:
+        raise ArchiveError("quality stream does not end where it should (truncated or corrupt)")
+    return values[syms]
