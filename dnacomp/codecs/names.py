@@ -1,0 +1,730 @@
+"""Read-name tokeniser codec: FASTQ read names and FASTA header lines, one chunk at a time.
+
+Byte format of ``encode_names(names, n)`` (``n`` is kept by the caller, not stored here)::
+
+    n == 0:  nothing (0 bytes)
+    n >= 1:  version byte (1) | uvarint total = len(names) (LEB128) | arithmetic-coded stream
+
+``names`` is the n names joined by b"\n" (no trailing newline; names may hold any other byte and
+may be empty). The coded stream is the output of ``dnacomp.models.arith`` flushed with its 4
+bytes; the decoder must end exactly on its last byte, else the stream is corrupt.
+
+The model. One numba kernel codes and decodes (``mode`` 0 = encode, 1 = decode; the encoder also
+uses 2 = cost estimate and 3 = update only), all in integer arithmetic, so both sides agree bit
+for bit on every machine. Calls are independent: every table starts fresh.
+
+- Tokens: each name is cut into digit runs (numbers of at most 18 digits, a longer run becomes
+  several; leading zeros are kept as a pad count ``z``), runs of ASCII letters, and single other
+  bytes; token 63 is a tail holding all the remaining bytes of a long name.
+- Token type: a flag "same type as the previous name's token at this index", else a 3-bit tree,
+  in the context of (index, previous type). END closes the name.
+- Letters / tail: "equal to the k-th most recent distinct string at this index" flags (4 kept,
+  move to front), else the length (number coder) and the bytes (order-1 binary trees).
+- Single byte: a flag "same as the previous name's", else an 8-bit tree per index.
+- Numbers: up to four predictions compete per index, chosen backwards-adaptively by the recent
+  size of their residuals (no side information): P0 the previous name's number at this index;
+  P1 interpolation between the two earlier names whose *key* (this name's first number that was
+  not equal to its prediction, e.g. a read serial) is nearest below and above this name's key,
+  over names still agreeing with this one on the numbers coded since the key (e.g. same tile) -
+  reads in random order then predict coordinates that grow with their serial; P2, P3 the last
+  two numbers of this name (ranges such as ``chr2L:100-1999``). Then a flag EQ (= prediction),
+  else either a signed DELTA from the prediction or the number itself (NEW), per index by which
+  of the two codings has recently been cheaper (both learn every number; the costs are compared
+  on every 4th name), again with no flag.
+- Number coder: the bit length (6-bit tree per kind and index; DELTAs of P1 also by the bit
+  length of the key gap), then the bits below the top bit, the first 4 in the context of the
+  bits above (hashed), the rest by bit position.
+- Pad count: flag z == 0, flag z == previous z, else a 5-bit tree.
+- Every decision has an adaptive probability (22 bits + a 10-bit count, rate 1/n up to 255),
+  coded with 16-bit probabilities clipped to [32, 65504] (at most 11 bits per decision).
+
+Neighbours for P1 are found in a hash of (key index, monotone bucket of the key: bit length and
+top bits) walking at most 32 buckets each way and 256 entries per name; only the first 2^20
+names of a call are remembered.
+
+Decoding is bounded: the output has exactly the stored total length (at most ``max_size``), every
+loop is bounded by names, 64 tokens per name and that length, ``n`` may not exceed what the data
+could hold, and any inconsistency (a decoded newline, a number over 18 digits, bytes past the
+total, the stream read past its end or not consumed exactly) raises ``ArchiveError``.
+
+Speed note: the kernels are compiled with ``_nrt=False`` (no reference counting): with it on,
+the array arguments of the many inlined bit coders cost ~40% of the time in atomic increfs.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..errors import ArchiveError
+from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..models.logistic import LOG_COST
+
+__all__ = ["encode_names", "decode_names", "MAX_DECODED"]
+
+VERSION = 1
+MAX_DECODED = 1 << 30  # default cap on a decoded chunk's names (bytes)
+MAX_NAMES_PER_BYTE = 12_000  # a decision costs >= log2(65536/65504) bit: bounds n by the data
+MAX_ROWS = 1 << 20  # names per call remembered by the neighbour predictor (memory bound)
+
+MAXT = 64  # tokens per name; token MAXT-1 is the tail
+NV = 32  # token indices whose numbers are kept for the neighbour predictor
+MAXDIG = 18
+POW18 = 10**18
+LIMIT = 255  # adaptive probabilities: count at which the rate stops decreasing
+EVAL_MASK = 3  # DELTA/NEW costs are compared on names i % 4 == 0 (and the first 64)
+SPAN = 32  # neighbour search: buckets looked at each side
+STEPS = 256  # neighbour search: entries walked per name
+TREE_DEPTH = 4  # a number's first bits below its top bit coded in the context of the bits above
+NEW_BIAS = 128  # 1/256 bit: DELTA must beat NEW by this much (on average) to be chosen
+
+T_END, T_NUM, T_ALPHA, T_CHAR, T_TAIL = 0, 1, 2, 3, 4
+NH = 4  # recent distinct strings remembered per token index
+NP = 4  # number predictors: previous name, key neighbours, the last 2 numbers of this name
+K_NEW, K_RES0, K_ALEN, K_TLEN = 0, 1, 1 + NP, 2 + NP  # number-coder kinds
+NK = 3 + NP  # slots = kind * 64 + token index
+
+# sections of the small table ``tb``
+OFF_TYPE = 0  # 64 idx x 8 prev types x 8 nodes
+OFF_EQ = OFF_TYPE + 64 * 8 * 8  # (idx, pid) x last outcome (4)
+OFF_SIGN = OFF_EQ + 64 * NP * 4  # (idx, pid)
+OFF_AH = OFF_SIGN + 64 * NP  # letters / tail: equal to recent string k (idx, prev type, k)
+OFF_CM = OFF_AH + 64 * 2 * NH  # single byte: same as before (idx)
+OFF_Z0 = OFF_CM + 64  # (idx, previous z == 0)
+OFF_ZEQ = OFF_Z0 + 128  # idx
+OFF_ZT = OFF_ZEQ + 64  # idx x 32 nodes
+OFF_NB = OFF_ZT + 64 * 32  # slot x 64 nodes
+OFF_LOW = OFF_NB + NK * 64 * 64  # slot x 64 bit positions
+OFF_ALPHA = OFF_LOW + NK * 64 * 64  # prev char x 256 nodes
+OFF_CHAR = OFF_ALPHA + 256 * 256  # idx x 256 nodes
+OFF_TAIL = OFF_CHAR + 64 * 256  # prev byte x 256 nodes
+OFF_NBC = OFF_TAIL + 256 * 256  # key-neighbour residuals: (idx, key gap) x 64 nodes
+TB_SIZE = OFF_NBC + 64 * 64 * 64
+
+
+def _recip() -> np.ndarray:
+    n = np.arange(1024, dtype=np.int64)
+    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
+
+
+RECIP = _recip()
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _cb(mode, bit, t, i, cs, buf):
+    """Code (mode 0) or decode (mode 1) one bit with the adaptive probability t[i]; mode 2 adds
+    its cost to cs[5], mode 3 only updates the probability."""
+    v = np.int64(t[i])
+    p = v >> 16
+    if p < 32:
+        p = 32
+    elif p > 65504:
+        p = 65504
+    if mode == 2:  # cost estimate only (encoder): 1/256 bits into cs[5], no update
+        q = (p if bit else 65536 - p) >> 4
+        cs[5] += LOG_COST[q if q > 0 else 1]
+        return bit
+    if mode == 0:
+        cs[3] = encode_bit(cs, buf, cs[3], bit, p)
+    elif mode == 1:
+        bit, cs[3] = decode_bit(cs, buf, cs[3], p)
+    # mode 3: update only (the decoder knows the bit)
+    n = v & 1023
+    p22 = v >> 10
+    p22 += (((bit << 22) - p22) * RECIP[n]) >> 16
+    if n < LIMIT:
+        n += 1
+    t[i] = np.uint32((p22 << 10) | n)
+    return bit
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _bitlen(v):
+    """Bit length of 0 <= v < 2^63."""
+    n = 0
+    if v >= 1 << 32:
+        v >>= 32
+        n += 32
+    if v >= 1 << 16:
+        v >>= 16
+        n += 16
+    if v >= 1 << 8:
+        v >>= 8
+        n += 8
+    if v >= 1 << 4:
+        v >>= 4
+        n += 4
+    if v >= 1 << 2:
+        v >>= 2
+        n += 2
+    if v >= 2:
+        v >>= 1
+        n += 1
+    return n + v
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _ndig(v):
+    d = 1
+    while v >= 10:
+        v //= 10
+        d += 1
+    return d
+
+
+@njit(cache=True, _nrt=False)
+def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
+    """Code an unsigned value < 2^60: bit length (6-bit tree), then the bits from the top.
+    Returns the value, or -1 for an impossible (corrupt) bit length."""
+    nb = _bitlen(v) if mode != 1 else 0
+    node = 1
+    for k in range(5, -1, -1):
+        b = _cb(mode, (nb >> k) & 1, tb, base + node, cs, buf)
+        node = 2 * node + b
+    nb = node - 64
+    if nb > 60:
+        return -1
+    if nb == 0:
+        return 0
+    x = 1
+    lbase = OFF_LOW + slot * 64
+    sh = np.uint64(64 - hbits)
+    for b in range(nb - 2, -1, -1):
+        bit = (v >> b) & 1 if mode != 1 else 0
+        if nb - 2 - b < tdepth:
+            key = ((slot * 64 + nb) << 14) | x
+            h = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> sh)
+            bit = _cb(mode, bit, tb, TB_SIZE + h, cs, buf)
+        else:
+            bit = _cb(mode, bit, tb, lbase + b, cs, buf)
+        x = 2 * x + bit
+    return x
+
+
+@njit(cache=True, _nrt=False)
+def _byte(mode, c, tb, base, cs, buf):
+    node = 1
+    for k in range(7, -1, -1):
+        b = _cb(mode, (c >> k) & 1, tb, base + node, cs, buf)
+        node = 2 * node + b
+    return node - 256
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _cost(r):
+    if r == 0:
+        return 0
+    if r < 0:
+        r = -r
+    return 2 * _bitlen(r) + 2
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _bcoord(kval, bbits):
+    """Monotone bucket coordinate of a key: the key itself when short, else its bit length and
+    top ``bbits`` bits, so that neighbouring coordinates hold neighbouring keys."""
+    nb = _bitlen(kval)
+    if nb <= bbits:
+        return kval
+    return ((nb - bbits) << (bbits - 1)) + (kval >> (nb - bbits))
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _bhash(kidx, b, hb):
+    key = ((kidx << 48) ^ b) + 1
+    return np.int64((np.uint64(key) * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(64 - hb))
+
+
+@njit(cache=True, _nrt=False)
+def _tokenise(txt, s, e, tok, c):
+    """Fill tok[c] with the tokens of txt[s:e]; returns the token count (END not counted)."""
+    t = 0
+    p = s
+    while p < e:
+        if t == MAXT - 1:
+            tok[c, 0, t] = T_TAIL
+            tok[c, 3, t] = p
+            tok[c, 4, t] = e - p
+            return t + 1
+        ch = txt[p]
+        tok[c, 3, t] = p
+        if 48 <= ch <= 57:
+            q = p
+            v = 0
+            while q < e and q - p < MAXDIG and 48 <= txt[q] <= 57:
+                v = v * 10 + (txt[q] - 48)
+                q += 1
+            tok[c, 0, t] = T_NUM
+            tok[c, 1, t] = v
+            tok[c, 2, t] = (q - p) - _ndig(v)
+            tok[c, 4, t] = q - p
+            p = q
+        elif (65 <= ch <= 90) or (97 <= ch <= 122):
+            q = p
+            while q < e and ((65 <= txt[q] <= 90) or (97 <= txt[q] <= 122)):
+                q += 1
+            tok[c, 0, t] = T_ALPHA
+            tok[c, 4, t] = q - p
+            p = q
+        else:
+            tok[c, 0, t] = T_CHAR
+            tok[c, 1, t] = ch
+            tok[c, 4, t] = 1
+            p += 1
+        t += 1
+    return t
+
+
+@njit(cache=True, _nrt=False)
+def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
+            heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, work):
+    """Code names i0..n-1. Returns (names done, error code); encoding stops early (error 0) when
+    the output buffer may not hold the next name. cs[3] = coded position, cs[4] = text position.
+    Error codes: 1 bad type, 2 stream overrun, 3 bad number, 4 output overflow, 5 newline."""
+    cap = txt.shape[0]
+    rows = vals.shape[0]
+    pok = work[0]
+    pv = work[1]
+    nums = work[2]
+    for i in range(i0, n):
+        c = i & 1
+        pc = c ^ 1
+        pnt = ntok[pc]
+        s = cs[4]
+        if mode == 0:
+            e = s
+            while e < cap and txt[e] != 10:
+                e += 1
+            if buf.shape[0] - cs[3] < 160 * (e - s + 2) + 64:
+                return i, 0
+            nt = _tokenise(txt, s, e, tok, c)
+            tok[c, 0, nt] = T_END
+        else:
+            if cs[3] > buf.shape[0]:
+                return i, 2
+            e = 0
+            nt = 0
+        w = s
+        row = i < rows  # names past the first ``rows`` are not remembered by the neighbour model
+        if row:
+            for t in range(NV):
+                vals[i, t] = -1
+        kidx = -1
+        kval = 0
+        lo = -1
+        hi = -1
+        klo = 0
+        khi = 0
+        lo_ok = False
+        hi_ok = False
+        nn = 0
+        t = 0
+        while True:
+            ptyp = tok[pc, 0, t] if t < pnt else T_END
+            typ = tok[c, 0, t] if mode == 0 else 0
+            base = OFF_TYPE + (t * 8 + ptyp) * 8
+            if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
+                typ = ptyp
+            else:
+                node = 1
+                for k in range(2, -1, -1):
+                    b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
+                    node = 2 * node + b
+                typ = node - 8
+            if typ > T_TAIL or (t == MAXT - 1 and typ != T_END and typ != T_TAIL):
+                return i, 1
+            tok[c, 0, t] = typ
+            tok[c, 3, t] = w
+            if typ == T_END:
+                break
+            if typ == T_NUM:
+                v = tok[c, 1, t] if mode == 0 else 0
+                z = tok[c, 2, t] if mode == 0 else 0
+                p0ok = ptyp == T_NUM
+                p0 = tok[pc, 1, t]
+                p1ok = False
+                p1 = 0
+                conf = 0
+                if kidx >= 0 and t < NV:
+                    a_ok = lo >= 0 and lo_ok and vals[lo, t] >= 0
+                    b_ok = hi >= 0 and hi_ok and vals[hi, t] >= 0
+                    if a_ok and b_ok:
+                        conf = _bitlen(khi - klo)
+                        conf = conf if conf < 32 else 31
+                        va = vals[lo, t]
+                        vb = vals[hi, t]
+                        dk = khi - klo
+                        dv = vb - va
+                        if dk == 0:
+                            p1 = va
+                        elif -(1 << 30) < dv < (1 << 30) and dk < (1 << 30):
+                            num = 2 * dv * (kval - klo) + dk
+                            p1 = va + num // (2 * dk)
+                        elif kval - klo <= khi - kval:
+                            p1 = va
+                        else:
+                            p1 = vb
+                        p1ok = True
+                    elif a_ok:
+                        p1 = vals[lo, t]
+                        p1ok = True
+                        conf = _bitlen(kval - klo)
+                        conf = 32 + (conf if conf < 32 else 31)
+                    elif b_ok:
+                        p1 = vals[hi, t]
+                        p1ok = True
+                        conf = _bitlen(khi - kval)
+                        conf = 32 + (conf if conf < 32 else 31)
+                tt = t if t < 64 else 63
+                # candidates: 0 previous name, 1 key neighbours, 2.. earlier numbers of this name
+                pok[0] = 1 if p0ok else 0
+                pv[0] = p0
+                pok[1] = 1 if p1ok else 0
+                pv[1] = p1
+                for k in range(1, NP - 1):
+                    pok[k + 1] = 1 if nn >= k else 0
+                    pv[k + 1] = nums[nn - k] if nn >= k else 0
+                pid = -1
+                pred = 0
+                for k in range(NP):
+                    if pok[k] and (pid < 0 or score[tt, k] < score[tt, pid]):
+                        pid = k
+                if pid >= 0:
+                    pred = pv[pid]
+                lk = lastk[tt]
+                outcome = 2
+                if pid >= 0:
+                    cx = (tt * NP + pid) * 4 + lk
+                    eq = _cb(mode, 1 if v == pred else 0, tb, OFF_EQ + cx, cs, buf)
+                    if eq:
+                        v = pred
+                        outcome = 0
+                    else:
+                        # DELTA or NEW: chosen per token index by which model has recently been
+                        # cheaper on this token's numbers (both learn every number), no flag
+                        small = 1 if dsel[tt, pid] < 0 else 0
+                        r = v - pred
+                        ar = r if r >= 0 else -r
+                        slot_r = (K_RES0 + pid) * 64 + tt
+                        nb_r = OFF_NB + slot_r * 64
+                        if pid == 1:  # interpolation: the residual's size depends on the key gap
+                            nb_r = OFF_NBC + (tt * 64 + conf) * 64
+                        if small:
+                            neg = _cb(mode, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
+                            m = _num(mode, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
+                            if m <= 0:
+                                return i, 3
+                            v = pred - m if neg else pred + m
+                            outcome = 1
+                        else:
+                            v = _num(mode, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
+                            if v < 0 or v >= POW18:
+                                return i, 3
+                        if i < 64 or (i & EVAL_MASK) == 0:  # sampled, to save time
+                            r = v - pred
+                            ar = r if r >= 0 else -r
+                            if small:
+                                _num(3, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
+                            elif r != 0:
+                                _cb(3, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
+                                _num(3, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
+                            cs[5] = 0
+                            _cb(2, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
+                            _num(2, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
+                            c_small = cs[5]
+                            cs[5] = 0
+                            _num(2, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
+                            dsel[tt, pid] += (c_small - cs[5] + new_bias - dsel[tt, pid]) >> 4
+                if outcome == 2 and pid < 0:
+                    v = _num(mode, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
+                if v < 0 or v >= POW18:
+                    return i, 3
+                # zero padding
+                pz = tok[pc, 2, t] if p0ok else 0
+                z0 = _cb(mode, 1 if z == 0 else 0, tb, OFF_Z0 + tt * 2 + (1 if pz == 0 else 0), cs, buf)
+                if z0:
+                    z = 0
+                else:
+                    zeq = 0
+                    if pz != 0:
+                        zeq = _cb(mode, 1 if z == pz else 0, tb, OFF_ZEQ + tt, cs, buf)
+                    if zeq:
+                        z = pz
+                    else:
+                        node = 1
+                        for k in range(4, -1, -1):
+                            b = _cb(mode, (z >> k) & 1, tb, OFF_ZT + tt * 32 + node, cs, buf)
+                            node = 2 * node + b
+                        z = node - 32
+                nd = _ndig(v)
+                width = nd + z
+                if width > MAXDIG:
+                    return i, 3
+                # predictor scores and the outcome context
+                for k in range(NP):
+                    if pok[k]:
+                        score[tt, k] += (_cost(v - pv[k]) * 256 - score[tt, k]) >> 4
+                nums[nn] = v
+                nn += 1
+                lastk[tt] = outcome
+                if mode == 1:
+                    if w + width > cap:
+                        return i, 4
+                    x = v
+                    for q in range(w + width - 1, w - 1, -1):
+                        txt[q] = 48 + x % 10
+                        x //= 10
+                tok[c, 1, t] = v
+                tok[c, 2, t] = z
+                tok[c, 4, t] = width
+                w += width
+                if t < NV:
+                    if row:
+                        vals[i, t] = v
+                    if kidx < 0:
+                        if outcome != 0:
+                            kidx = t
+                            kval = v
+                            lo = -1
+                            hi = -1
+                            klo = -1
+                            khi = 1 << 62
+                            bc = _bcoord(kval, bbits)
+                            steps = 0
+                            for side in range(2):  # 0: down for lo (bucket bc too), 1: up for hi
+                                for d in range(SPAN):
+                                    b2 = bc - d if side == 0 else bc + 1 + d
+                                    if b2 < 0 or steps >= STEPS:
+                                        break
+                                    j = heads[_bhash(kidx, b2, hb)]
+                                    while j >= 0 and steps < STEPS:
+                                        if keyidx[j] == kidx:
+                                            kv = keyval[j]
+                                            if kv <= kval and kv > klo:
+                                                lo = j
+                                                klo = kv
+                                            if kv >= kval and kv < khi:
+                                                hi = j
+                                                khi = kv
+                                        j = nxt[j]
+                                        steps += 1
+                                    if (lo >= 0 if side == 0 else hi >= 0):
+                                        break
+                            lo_ok = lo >= 0
+                            hi_ok = hi >= 0
+                    else:
+                        if lo >= 0 and vals[lo, t] != v:
+                            lo_ok = False
+                        if hi >= 0 and vals[hi, t] != v:
+                            hi_ok = False
+            elif typ == T_CHAR:
+                ch = tok[c, 1, t] if mode == 0 else 0
+                same = 0
+                if ptyp == T_CHAR:
+                    same = _cb(mode, 1 if ch == tok[pc, 1, t] else 0, tb, OFF_CM + t, cs, buf)
+                if same:
+                    ch = tok[pc, 1, t]
+                else:
+                    ch = _byte(mode, ch, tb, OFF_CHAR + t * 256, cs, buf)
+                if mode == 1:
+                    if ch == 10:
+                        return i, 5
+                    if w + 1 > cap:
+                        return i, 4
+                    txt[w] = ch
+                tok[c, 1, t] = ch
+                tok[c, 4, t] = 1
+                w += 1
+            else:  # letters or tail: a byte string
+                ln = tok[c, 4, t] if mode == 0 else 0
+                hn = hcnt[t]
+                found = -1
+                if mode == 0:
+                    for k in range(hn):
+                        if hlen[t, k] == ln:
+                            ps = hpos[t, k]
+                            found = k
+                            for q in range(ln):
+                                if txt[ps + q] != txt[w + q]:
+                                    found = -1
+                                    break
+                            if found >= 0:
+                                break
+                hit = -1
+                pa = 1 if ptyp == typ else 0
+                for k in range(hn):
+                    if _cb(mode, 1 if found == k else 0, tb, OFF_AH + (t * 2 + pa) * NH + k, cs, buf):
+                        hit = k
+                        break
+                if hit >= 0:
+                    ln = hlen[t, hit]
+                    ps = hpos[t, hit]
+                    if mode == 1:
+                        if w + ln > cap:
+                            return i, 4
+                        for q in range(ln):
+                            txt[w + q] = txt[ps + q]
+                    for k in range(hit, 0, -1):
+                        hpos[t, k] = hpos[t, k - 1]
+                        hlen[t, k] = hlen[t, k - 1]
+                else:
+                    kind = K_ALEN if typ == T_ALPHA else K_TLEN
+                    ln = _num(mode, ln, kind * 64 + t, OFF_NB + (kind * 64 + t) * 64, tb, hbits, tdepth, cs, buf)
+                    if ln < 0 or w + ln > cap:
+                        return i, 4
+                    c1 = 0
+                    tbase = OFF_ALPHA if typ == T_ALPHA else OFF_TAIL
+                    for q in range(ln):
+                        ch = txt[w + q] if mode == 0 else 0
+                        ch = _byte(mode, ch, tb, tbase + c1 * 256, cs, buf)
+                        if mode == 1:
+                            if ch == 10:
+                                return i, 5
+                            txt[w + q] = ch
+                        c1 = ch
+                    if hn < NH:
+                        hn += 1
+                        hcnt[t] = hn
+                    for k in range(hn - 1, 0, -1):
+                        hpos[t, k] = hpos[t, k - 1]
+                        hlen[t, k] = hlen[t, k - 1]
+                hpos[t, 0] = w
+                hlen[t, 0] = ln
+                tok[c, 4, t] = ln
+                w += ln
+                if typ == T_TAIL:
+                    t += 1
+                    tok[c, 0, t] = T_END
+                    break
+            t += 1
+        ntok[c] = t
+        if kidx >= 0 and row:
+            h = _bhash(kidx, _bcoord(kval, bbits), hb)
+            nxt[i] = heads[h]
+            heads[h] = i
+            keyidx[i] = kidx
+            keyval[i] = kval
+        if mode == 0:
+            if w != e:
+                return i, 6  # tokeniser bug: never happens
+            cs[4] = e + 1
+        else:
+            if cs[3] > buf.shape[0]:
+                return i, 2
+            if i < n - 1:
+                if w >= cap:
+                    return i, 4
+                txt[w] = 10
+                w += 1
+            cs[4] = w
+    return n, 0
+
+
+def _state(n: int, txt: np.ndarray):
+    hbits = min(18, max(12, n.bit_length() + 4))
+    bbits = max(2, n.bit_length() - 3)
+    hb = max(8, n.bit_length() + 1)
+    tb = np.full(TB_SIZE + (1 << hbits), 1 << 31, dtype=np.uint32)  # + hashed number contexts
+    tok = np.zeros((2, 5, MAXT + 1), dtype=np.int64)
+    ntok = np.zeros(2, dtype=np.int64)
+    rows = min(n, MAX_ROWS)
+    vals = np.empty((rows, NV), dtype=np.int64)
+    keyidx = np.empty(rows, dtype=np.int64)
+    keyval = np.empty(rows, dtype=np.int64)
+    heads = np.full(1 << hb, -1, dtype=np.int64)
+    nxt = np.empty(rows, dtype=np.int64)
+    lastk = np.zeros(64, dtype=np.int64)
+    score = np.zeros((64, NP), dtype=np.int64)
+    dsel = np.zeros((64, NP), dtype=np.int64)
+    hpos = np.zeros((64, NH), dtype=np.int64)
+    hlen = np.zeros((64, NH), dtype=np.int64)
+    hcnt = np.zeros(64, dtype=np.int64)
+    return (tb, hbits, TREE_DEPTH, NEW_BIAS, tok, ntok, vals, keyidx, keyval, heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, np.zeros((3, MAXT), dtype=np.int64))
+
+
+def _coder() -> np.ndarray:
+    """One array for the coder and the kernel's positions (fewer array arguments, fewer
+    reference-count operations per call): [0:3] the arithmetic coder's state (low, high, code),
+    [3] coded position, [4] text position, [5] cost accumulator of mode 2."""
+    cs = np.zeros(6, dtype=np.int64)
+    cs[:3] = new_coder_state()
+    return cs
+
+
+def _uvarint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def encode_names(names: bytes, n: int) -> bytes:
+    """Encode ``n`` names joined by b"\\n" (no trailing newline)."""
+    names = bytes(names)
+    if n <= 0:
+        if n < 0 or names:
+            raise ValueError("encode_names: n must be >= 0, and names empty when n == 0")
+        return b""
+    got = names.count(b"\n") + 1
+    if got != n:
+        raise ValueError(f"encode_names: expected {n} names, got {got}")
+    txt = np.frombuffer(names, dtype=np.uint8).copy()  # writable: one kernel serves both modes
+    args = _state(n, txt)
+    cs = _coder()
+    out = np.empty(max(4096, len(names) // 2 + 64 * n), dtype=np.uint8)
+    i = 0
+    while i < n:
+        i, err = _kernel(0, n, i, txt, out, cs, *args)
+        if err:
+            raise AssertionError(f"names encoder failed ({err})")
+        if i < n:
+            e = names.find(b"\n", int(cs[4]))
+            need = 160 * ((len(names) if e < 0 else e) - int(cs[4]) + 2) + 128
+            out = np.concatenate([out[:int(cs[3])], np.empty(max(out.shape[0], need), dtype=np.uint8)])
+    if out.shape[0] - cs[3] < 8:
+        out = np.concatenate([out, np.empty(16, dtype=np.uint8)])
+    pos = encode_flush(cs, out, int(cs[3]))
+    return bytes([VERSION]) + _uvarint(len(names)) + out[:pos].tobytes()
+
+
+def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
+    """Decode ``n`` names (joined by b"\\n"); raises ArchiveError on corrupt data, or when the
+    stored total length exceeds ``max_size``."""
+    data = bytes(data)
+    if n <= 0:
+        if n < 0 or data:
+            raise ArchiveError("names stream: data for zero names")
+        return b""
+    if len(data) < 2 or data[0] != VERSION:
+        raise ArchiveError("names stream: bad version or truncated")
+    total = 0
+    p = 1
+    for k in range(10):
+        if p >= len(data):
+            raise ArchiveError("names stream: truncated length")
+        b = data[p]
+        p += 1
+        total |= (b & 0x7F) << (7 * k)
+        if not b & 0x80:
+            break
+    else:
+        raise ArchiveError("names stream: bad length")
+    if total > max_size or total < n - 1:
+        raise ArchiveError("names stream: implausible total length")
+    if n > MAX_NAMES_PER_BYTE * (len(data) + 8):  # each name costs >= 1 decision >= 1/11400 byte
+        raise ArchiveError("names stream: too short for its number of names")
+    buf = np.frombuffer(data, dtype=np.uint8, offset=p).copy()
+    txt = np.empty(total, dtype=np.uint8)
+    args = _state(n, txt)
+    cs = _coder()
+    cs[3] = decode_init(cs, buf, 0)
+    i, err = _kernel(1, n, 0, txt, buf, cs, *args)
+    if err or i != n:
+        raise ArchiveError(f"names stream corrupt (error {err} at name {i})")
+    if cs[3] != buf.shape[0] or cs[4] != total:
+        raise ArchiveError("names stream does not end where it should (truncated or corrupt)")
+    return txt.tobytes()
