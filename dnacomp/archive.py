@@ -5,8 +5,8 @@ itself. Input is processed in chunks (``formats.chunks``), one container block e
 bounded by the chunk size plus the model tables, whatever the input size. The base model's state
 carries over from block to block, so blocks decode in order only.
 
-Threads: the general-purpose codecs of the small streams run in a thread pool beside the base
-model (both release the GIL), which changes nothing in the archive.
+Threads: the codecs of the side streams (``codecs/fields.py``) run in a worker thread beside the
+base model (all of them release the GIL), which changes nothing in the archive.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import BinaryIO, Callable
 import numpy as np
 
 from . import __version__
-from .codecs import general
+from .codecs.fields import decode_fields, encode_fields, method_name
 from .container import (Block, Footer, read_block_or_footer, read_header, write_block,
                         write_footer, write_header)
 from .errors import ArchiveError, DnacompError
@@ -59,6 +59,7 @@ class ArchiveStats:
     n_blocks: int = 0
     stream_bytes: dict[str, int] = field(default_factory=dict)
     stream_raw: dict[str, int] = field(default_factory=dict)
+    stream_methods: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
     params: dict = field(default_factory=dict)
 
@@ -66,9 +67,11 @@ class ArchiveStats:
     def bits_per_base(self) -> float:
         return 8 * self.archive_bytes / self.n_symbols if self.n_symbols else 0.0
 
-    def add_stream(self, name: str, raw: int, coded: int) -> None:
-        self.stream_bytes[name] = self.stream_bytes.get(name, 0) + coded
+    def add_stream(self, name: str, raw: int, coded: bytes) -> None:
+        self.stream_bytes[name] = self.stream_bytes.get(name, 0) + len(coded)
         self.stream_raw[name] = self.stream_raw.get(name, 0) + raw
+        if name != BASES:
+            self.stream_methods.setdefault(name, set()).add(method_name(coded))
 
 
 class _CountingWriter:
@@ -85,9 +88,10 @@ class _CountingWriter:
 def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
                     threads: int = 1, progress: Progress = None, chunk_size: int = CHUNK_SIZE) -> ArchiveStats:
     """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``."""
-    params = params_for_level(level)
+    params_for_level(level)  # a bad level fails before any input is read
     head, src = sniff_stream(src)
     kind = detect_format(head, source)
+    params = params_for_level(level, kind)
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
     meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
@@ -109,7 +113,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
             stats.n_records += streams.n_records
             stats.n_blocks += 1
             for name, (raw, coded) in block.streams.items():
-                stats.add_stream(name, raw, len(coded))
+                stats.add_stream(name, raw, coded)
     write_footer(out, Footer(stats.n_blocks, stats.input_bytes, sha.digest()))
     stats.archive_bytes = out.count
     stats.seconds = time.perf_counter() - started
@@ -130,20 +134,20 @@ def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: Base
             progress(step)
         done += n
 
-    fields = sorted(streams.fields.items())
-    if pool is not None:
-        futures = [pool.submit(general.encode, raw) for _, raw in fields]
+    if pool is not None:  # the side streams code in the pool while the bases code here
+        coded_fields_future = pool.submit(encode_fields, streams.kind, streams.fields, streams.n_symbols,
+                                          streams.n_records)
         coded_bases = encoder.encode(streams.bases, on_bases)
-        coded_fields = [f.result() for f in futures]
+        coded_fields = coded_fields_future.result()
     else:
         coded_bases = encoder.encode(streams.bases, on_bases)
-        coded_fields = [general.encode(raw) for _, raw in fields]
+        coded_fields = encode_fields(streams.kind, streams.fields, streams.n_symbols, streams.n_records)
     if progress is not None:
         progress(len(chunk) - int(done * scale))
     block = Block(index, len(chunk), zlib.crc32(chunk), streams.n_symbols, streams.n_records)
     block.streams[BASES] = (n_bases, coded_bases)
-    for (name, raw), coded in zip(fields, coded_fields):
-        block.streams[name] = (len(raw), coded)
+    for name, raw in sorted(streams.fields.items()):
+        block.streams[name] = (len(raw), coded_fields[name])
     return block
 
 
@@ -216,7 +220,8 @@ def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> byt
     if n_bases > block.raw_len:
         raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
     bases = decoder.decode(coded, n_bases)
-    fields = {name: general.decode(c, raw) for name, (raw, c) in block.streams.items() if name != BASES}
+    fields = decode_fields(kind, {name: s for name, s in block.streams.items() if name != BASES},
+                           block.n_symbols, block.n_records)
     streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols,
                            n_records=block.n_records)
     try:
@@ -246,7 +251,7 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
         n_bases = item.streams.get(BASES, (0, b""))[0]
         stats.n_bases += n_bases
         for name, (raw, coded) in item.streams.items():
-            stats.add_stream(name, raw, len(coded))
+            stats.add_stream(name, raw, coded)
         index += 1
     stats.n_blocks = index
     return stats

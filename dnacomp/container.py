@@ -41,7 +41,10 @@ from typing import BinaryIO
 from .errors import ArchiveError
 
 MAGIC = b"\x89DNAC\r\n\x1a\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
+#: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
+READABLE_VERSIONS = (1, 2)
 BLOCK_TAG = b"BLK\0"
 END_TAG = b"END\0"
 MAX_META = 1 << 20
@@ -142,9 +145,9 @@ def read_header(f: BinaryIO) -> dict:
         raise ArchiveError("not a dnacomp archive (bad magic)")
     fixed = _read_exact(f, 6, "header")
     version, meta_len = struct.unpack("<HI", fixed)
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ArchiveError(f"archive format version {version} is not supported "
-                           f"(this dnacomp reads version {FORMAT_VERSION})")
+                           f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})")
     if meta_len > MAX_META:
         raise ArchiveError("corrupt header (metadata too large)")
     meta_bytes = _read_exact(f, meta_len, "header")

@@ -36,6 +36,12 @@ from dnacomp.errors import DnacompError  # noqa: E402
 SEED_FILES = {
     "fasta": b">r1 first\nACGTACGTTTGACCANNNNNNacgtacgtRYKM\nACGTTGCAACGT\n>r2\n" + b"ACGGTCATTGCA" * 40 + b"\n>empty\n",
     "fastq": b"@q1 a\nACGTNACGTA\n+\nIIII#IIHHG\n@q2 b\nTTGCAACGTA\n+q2 b\nHHHHHGGGFF\n@q3\n\n+\n\n" * 6,
+    # Illumina-like names and qualities, so that the name tokeniser and the quality model (stream
+    # methods 8 and 9) are the decoders being fuzzed
+    "fastq-illumina": b"".join(
+        b"@HWI-ST745_0098:1:1101:%d:%d#0/1\n%s\n+\n%s\n" % (
+            1000 + 37 * i, 2000 + 5 * i, (b"ACGTTGCAAN" * 4)[i % 7:i % 7 + 30],
+            (b"IIIIHHHGGF@@:;9#" * 3)[i % 5:i % 5 + 30]) for i in range(40)),
 }
 
 

@@ -34,6 +34,31 @@ def test_archives_are_identical_across_cpu_targets_and_cross_decode(level):
         assert run(decoder, "decompress", "-c", "-q", "-", stdin=archives[encoder]) == original
 
 
+def _reads(tmp_path: Path) -> Path:
+    """Reads with Illumina names, N bases and varied qualities: the name tokeniser and the quality
+    model (their own numba kernels) are on the coding path too."""
+    import random
+    rnd = random.Random(5)
+    out = []
+    for i in range(1500):
+        seq = "".join(rnd.choice("ACGT" * 30 + "N") for _ in range(rnd.choice([76, 76, 76, 50])))
+        qual = "".join("#" if b == "N" else chr(rnd.randrange(35, 75)) for b in seq)
+        out.append(f"@HWI-ST745_0098:1:{1101 + i // 500}:{rnd.randrange(20000)}:{2000 + i}#0/1\n{seq}\n+\n{qual}\n")
+    path = tmp_path / "reads.fq"
+    path.write_text("".join(out))
+    return path
+
+
+def test_fastq_archives_are_identical_across_cpu_targets_and_thread_counts(tmp_path):
+    reads = _reads(tmp_path)
+    original = reads.read_bytes()
+    archives = {cpu: run(cpu, "compress", "-c", "-q", str(reads)) for cpu in TARGETS}
+    assert archives["generic"] == archives["haswell"] == archives["host"]
+    assert run("host", "compress", "-c", "-q", "--threads", "2", str(reads)) == archives["host"]
+    for encoder, decoder in [("generic", "host"), ("host", "haswell"), ("haswell", "generic")]:
+        assert run(decoder, "decompress", "-c", "-q", "-", stdin=archives[encoder]) == original
+
+
 def test_thread_count_does_not_change_the_archive():
     original = REFERENCE.read_bytes()
     one = run("host", "compress", "-c", "-q", "--threads", "1", str(REFERENCE))

@@ -18,6 +18,14 @@ def test_fuzzed_archives_fail_cleanly_or_restore_exactly():
             "claims-many-bases+resealed"} <= set(report.by_kind)
 
 
+def test_fuzz_seeds_reach_the_name_and_quality_decoders():
+    """Guards the fuzzer: its FASTQ seed is coded with the tokeniser and the quality model."""
+    from dnacomp.archive import inspect_stream
+    stats = inspect_stream(io.BytesIO(make_archive(SEED_FILES["fastq-illumina"], chunk_size=1 << 20)))
+    assert stats.stream_methods["names"] == {"names"}
+    assert stats.stream_methods["qualities"] == {"quality-cm"}
+
+
 def test_reseal_makes_damage_reach_the_decoders():
     """Guards the fuzzer itself: a resealed archive passes the framing checks."""
     data = SEED_FILES["fasta"]

@@ -49,7 +49,7 @@ from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offse
                     split_joined, split_lines, write_line_endings)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues
 
-__all__ = ["parse_fastq_chunk", "unparse_fastq_chunk"]
+__all__ = ["parse_fastq_chunk", "unparse_fastq_chunk", "read_lengths"]
 
 _AT, _PLUS = ord("@"), ord("+")
 _FLAG_NO_FINAL_NEWLINE = 1
@@ -181,6 +181,23 @@ def parse_fastq_chunk(data: bytes | memoryview, source: str, first_line: int, fi
     return ChunkStreams(kind="fastq", bases=bases, fields=fields, n_symbols=int(residues.size), n_records=n_rec)
 
 
+def read_lengths(fields: dict[str, bytes], n_records: int | None = None) -> np.ndarray:
+    """Per-record read lengths from the ``layout`` and ``readlen`` fields (context for the quality
+    codec, which needs them before the chunk is rebuilt). ``n_records``, when given, is what the
+    block header declares; a layout that disagrees is corrupt (checked before allocating)."""
+    r = FieldReader(fields["layout"], "layout")
+    _flags, n_rec = r.scalar(), r.scalar()
+    if n_records is not None and n_rec != n_records:
+        raise ArchiveError(f"field 'layout' declares {n_rec} records, the block {n_records}")
+    mode, length = r.scalar(), r.scalar()
+    if mode == 0:
+        return np.full(n_rec, length, dtype=np.int64)
+    rl = FieldReader(fields["readlen"], "readlen")
+    readlen = rl.array(n_rec)
+    rl.finish()
+    return readlen.astype(np.int64)
+
+
 def unparse_fastq_chunk(streams: ChunkStreams) -> bytes:
     """The exact chunk bytes that parse_fastq_chunk split into ``streams``."""
     f = streams.fields
@@ -192,12 +209,7 @@ def unparse_fastq_chunk(streams: ChunkStreams) -> bytes:
     odd_kind = r.array(odd.size)
     if default > _PLUS_NAME or (odd_kind.size and int(odd_kind.max()) > _PLUS_TEXT):
         raise ArchiveError("field 'layout' has a bad '+' line kind")
-    if mode == 0:
-        readlen = np.full(n_rec, length, dtype=np.int64)
-    else:
-        rl = FieldReader(f["readlen"], "readlen")
-        readlen = rl.array(n_rec)
-        rl.finish()
+    readlen = read_lengths(f)
 
     names, name_len = split_joined(f["names"], n_rec, "names")
     kind = np.full(n_rec, default, dtype=np.int64)

@@ -152,6 +152,15 @@ def _decode_exceptions(data: bytes, n_symbols: int) -> tuple[np.ndarray, np.ndar
     return starts, lengths, buf[pos:]
 
 
+def exception_mask(exceptions: bytes, n_symbols: int) -> np.ndarray:
+    """True at every residue that is not A/C/G/T (N, IUPAC, ...): context for the quality model,
+    computed from the stored field so that encoder and decoder see the same mask."""
+    if not exceptions:
+        return np.zeros(n_symbols, dtype=bool)
+    starts, lengths, _ = _decode_exceptions(exceptions, n_symbols)
+    return ranges_mask(n_symbols, starts, lengths)
+
+
 def _apply_case(out: np.ndarray, case: bytes) -> np.ndarray:
     """``out`` with the uppercase letters inside the lowercase runs lowered (a new array)."""
     runs = np.asarray(decode_uvarints_at(case)[0], dtype=np.int64)

@@ -1,0 +1,109 @@
+"""Which codec codes each side stream of a chunk, and the context the specialised codecs need.
+
+Byte format of a coded field: the first byte names the method, the rest is its payload.
+
+  0..3  the general-purpose codecs of ``codecs/general.py`` (stored, zlib, bz2, LZMA2)
+  8     tokenised names (``codecs/names.py``): FASTQ read names, FASTA header lines
+  9     quality context mixing (``codecs/quality.py``): FASTQ quality strings
+
+An empty field is coded as zero bytes. Methods 8 and 9 exist from container format version 2;
+a version-1 archive only holds 0..3, so both versions decode through the same function.
+
+Why the choice is made per chunk, by size: the specialised codecs win by far on the data they
+were built for, but a name field of binary junk or a header field of one long line can code
+smaller in a general codec, and a stream must never cost much more than its raw bytes.
+The quality codec needs the read lengths and which residues are N as context; both are
+computed from the other stored fields (``layout``, ``readlen``, ``exceptions``) on both sides,
+so encoder and decoder see the same context by construction. Fields that serve as context are
+therefore always general-coded, and decoded first.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ArchiveError
+from ..formats.fastq import read_lengths
+from ..formats.residues import exception_mask
+from . import general, names, quality
+
+NAMES_TOKENS = 8
+QUALITY_CM = 9
+
+#: fields coded as names (one per record, joined with '\n'), per format
+NAME_FIELDS = {"fasta": "headers", "fastq": "names"}
+QUALITY_FIELD = "qualities"
+
+_METHOD_NAMES = {NAMES_TOKENS: "names", QUALITY_CM: "quality-cm"}
+
+
+def method_name(coded: bytes) -> str:
+    """The method of a coded field, for ``dnacomp info -v`` and the tests."""
+    if coded and coded[0] in _METHOD_NAMES:
+        return _METHOD_NAMES[coded[0]]
+    return general.method_name(coded)
+
+
+def _encode_names(raw: bytes, n_records: int) -> bytes:
+    if not raw and n_records <= 1:
+        return b""
+    tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
+    quick = general.encode(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
+    if len(tokenised) <= len(quick):
+        return tokenised
+    return min(tokenised, general.encode(raw), key=len)
+
+
+def _quality_context(fields: dict[str, bytes], n_symbols: int, n_records: int) -> tuple[np.ndarray, np.ndarray]:
+    readlen = read_lengths(fields, n_records)
+    if int(readlen.sum()) != n_symbols:
+        raise ArchiveError(f"read lengths add up to {int(readlen.sum())}, the block holds {n_symbols} residues")
+    return readlen, exception_mask(fields["exceptions"], n_symbols)
+
+
+def _encode_qualities(raw: bytes, fields: dict[str, bytes], n_symbols: int, n_records: int) -> bytes:
+    if not raw:
+        return b""
+    readlen, is_n = _quality_context(fields, n_symbols, n_records)
+    coded = bytes([QUALITY_CM]) + quality.encode_qualities(np.frombuffer(raw, dtype=np.uint8), readlen, is_n)
+    return coded if len(coded) <= len(raw) else general.encode(raw, fast=True)
+
+
+def encode_fields(kind: str, fields: dict[str, bytes], n_symbols: int, n_records: int) -> dict[str, bytes]:
+    """Codes every field of one chunk."""
+    jobs = {}
+    for name, raw in fields.items():
+        if name == NAME_FIELDS.get(kind):
+            jobs[name] = (_encode_names, raw, n_records)
+        elif kind == "fastq" and name == QUALITY_FIELD:
+            jobs[name] = (_encode_qualities, raw, fields, n_symbols, n_records)
+        else:
+            jobs[name] = (general.encode, raw)
+    return {name: fn(*args) for name, (fn, *args) in jobs.items()}
+
+
+def decode_fields(kind: str, coded: dict[str, tuple[int, bytes]], n_symbols: int, n_records: int) -> dict[str, bytes]:
+    """Inverse of encode_fields: ``coded`` maps each field to (raw length, coded bytes)."""
+    out: dict[str, bytes] = {}
+    later = []
+    for name, (raw_len, data) in coded.items():
+        if data and data[0] in _METHOD_NAMES:
+            later.append(name)
+        else:
+            out[name] = general.decode(data, raw_len)
+    for name in later:
+        raw_len, data = coded[name]
+        if data[0] == NAMES_TOKENS and name == NAME_FIELDS.get(kind):
+            raw = names.decode_names(data[1:], n_records, max_size=raw_len)
+        elif data[0] == QUALITY_CM and kind == "fastq" and name == QUALITY_FIELD:
+            if "layout" not in out or "exceptions" not in out:
+                raise ArchiveError("quality stream without its layout")
+            readlen, is_n = _quality_context(out, n_symbols, n_records)
+            if raw_len != n_symbols:
+                raise ArchiveError(f"quality stream of {raw_len} bytes for {n_symbols} residues")
+            raw = quality.decode_qualities(data[1:], readlen, is_n).tobytes()
+        else:
+            raise ArchiveError(f"field {name!r} uses method {data[0]}, which it never uses")
+        if len(raw) != raw_len:
+            raise ArchiveError(f"field {name!r} decodes to {len(raw)} bytes, archive says {raw_len}")
+        out[name] = raw
+    return out
