@@ -32,7 +32,7 @@ LEVEL_HELP = "compression level 1 (fastest) .. 9 (strongest); default %(default)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS
+    from .models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, READ_LEVEL_DESCRIPTIONS
 
     parser = argparse.ArgumentParser(
         prog="dnacomp",
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="print sizes and bits/base per file")
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
-    levels = "\n".join(f"  -{lv}  {text}" for lv, text in sorted(LEVEL_DESCRIPTIONS.items()))
+    levels = "\n".join(f"  -{lv}  genomes: {text}\n      reads:   {READ_LEVEL_DESCRIPTIONS[lv]}"
+                       for lv, text in sorted(LEVEL_DESCRIPTIONS.items()))
     comp = sub.add_parser("compress", aliases=["c"], parents=[common], help="FASTA/FASTQ -> .dnac",
                           description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\nlevels:\n" + levels,
                           formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -64,11 +64,40 @@ _LEVELS: dict[int, tuple[str, ModelParams]] = {
            codon_decay=6, codon_ir=True)),
 }
 
+# Sequencing reads (FASTQ) get their own table: a read is too short for the codon model's reading
+# frame to settle (it cost time and gained 0.2% on ERR127302), while reads from one genome
+# overlap, so order-12/16 count models with inverted repeats and a match model on 12-mers pay.
+# Bases of ERR127302_1_subset (1.44 M bases, 20,000 reads of 72 bp), bytes and Mbases/s:
+#   genome level 5: 308,499 at 1.9;  reads 3-6: 295,848 at 1.9-2.5;  reads 1-2: 299,471 at 2.8;
+#   reads 7-8: 294,225 at 1.5-1.9;   reads 9: 293,935 at 1.2.
+_READS_FAST = _p(orders=(12,), ir=(1,), dp=(3, 8), dp_ir=(0, 1), match_min=12, match_bits=20, ring_bits=22)
+_READS = _p(orders=(12, 16), ir=(1, 1), dp=(2, 4, 8), dp_ir=(0, 0, 1), match_min=12)
+_READS_BIG = _p(orders=(12, 16, 20), ir=(1, 1, 1), dp=(2, 4, 8), dp_ir=(0, 0, 1), match_min=12,
+                hash_bits=24, match_bits=24, ring_bits=26)
+_READS_MAX = _p(orders=(11, 14, 18, 22), ir=(1, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
+                match_min=12, hash_bits=24, match_bits=24, ring_bits=26)
+_READ_LEVELS: dict[int, tuple[str, ModelParams]] = {
+    1: ("reads, fastest: orders 3, 8 and 12", _READS_FAST),
+    2: ("reads, fast: orders 3, 8 and 12", _READS_FAST),
+    3: ("reads: orders 2-16, inverted repeats", _READS),
+    4: ("reads: orders 2-16, inverted repeats", _READS),
+    5: ("reads, default: orders 2-16, inverted repeats", _READS),
+    6: ("reads: orders 2-16, inverted repeats", _READS),
+    7: ("reads: orders 2-20, larger tables", _READS_BIG),
+    8: ("reads: orders 2-20, larger tables", _READS_BIG),
+    9: ("reads, strongest: orders 2-22, larger tables", _READS_MAX),
+}
+
 LEVEL_DESCRIPTIONS: dict[int, str] = {lv: d for lv, (d, _) in _LEVELS.items()}
+READ_LEVEL_DESCRIPTIONS: dict[int, str] = {lv: d for lv, (d, _) in _READ_LEVELS.items()}
 
 
-def params_for_level(level: int) -> ModelParams:
-    """The model parameters of compression level 1..9."""
+def params_for_level(level: int, kind: str = "fasta") -> ModelParams:
+    """The base-model parameters of compression level 1..9 for genomes (FASTA) or reads (FASTQ)."""
     if level not in _LEVELS:
         raise ValueError(f"level must be 1..9, not {level}")
-    return _LEVELS[level][1]
+    return (_READ_LEVELS if kind == "fastq" else _LEVELS)[level][1]
+
+
+def level_description(level: int, kind: str = "fasta") -> str:
+    return (READ_LEVEL_DESCRIPTIONS if kind == "fastq" else LEVEL_DESCRIPTIONS).get(level, "?")
