@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .archive import ArchiveStats
-from .models.levels import LEVEL_DESCRIPTIONS
+from .models.levels import level_description
 
 
 def _bpb(nbytes: int, symbols: int) -> str:
@@ -29,25 +29,40 @@ def describe_model(p: dict) -> str:
     return "; ".join(parts)
 
 
+def _reads_summary(stats: ArchiveStats) -> str:
+    """FASTQ: each part of a read in its natural unit (names per read, qualities per quality)."""
+    sizes = stats.stream_bytes
+    names, bases, quals = sizes.get("names", 0), sizes.get("bases", 0), sizes.get("qualities", 0)
+    other = stats.archive_bytes - names - bases - quals
+    n_quals = stats.stream_raw.get("qualities", 0)
+    per_read = f"{8 * names / stats.n_records:.2f} bits/read" if stats.n_records else "-"
+    per_qual = f"{8 * quals / n_quals:.4f} bits/quality" if n_quals else "-"
+    return (f"  reads: names {names:,} B ({per_read}); bases {bases:,} B ({_bpb(bases, stats.n_bases)} bits/base); "
+            f"qualities {quals:,} B ({per_qual}); other {other:,} B")
+
+
 def format_info(path: str, stats: ArchiveStats) -> str:
     """One archive: every stream's share, in bits per sequence symbol so streams add up."""
     total = sum(stats.stream_bytes.values())
     container = stats.archive_bytes - total if stats.archive_bytes else 0
     lines = [
-        f"{path}: {stats.kind.upper()}, level {stats.level} ({LEVEL_DESCRIPTIONS.get(stats.level, '?')}), "
+        f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)}), "
         f"{stats.n_blocks} block(s), {stats.n_records:,} record(s)",
         f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols "
         f"({stats.n_bases:,} ACGT bases)",
         f"  archive  {stats.archive_bytes:,} bytes = {_bpb(stats.archive_bytes, stats.n_symbols)} bits/base "
         f"(ratio {stats.input_bytes / max(stats.archive_bytes, 1):.2f})",
-        f"  {'stream':<14}{'raw bytes':>14}{'coded bytes':>14}{'bits/base':>11}{'share':>8}",
+        f"  {'stream':<14}{'raw bytes':>14}{'coded bytes':>14}{'bits/base':>11}{'share':>8}  method",
     ]
     for name in sorted(stats.stream_bytes, key=lambda n: -stats.stream_bytes[n]):
         coded = stats.stream_bytes[name]
+        method = "base model" if name == "bases" else "/".join(sorted(stats.stream_methods.get(name, ())))
         lines.append(f"  {name:<14}{stats.stream_raw[name]:>14,}{coded:>14,}{_bpb(coded, stats.n_symbols):>11}"
-                     f"{100 * coded / max(stats.archive_bytes, 1):>7.1f}%")
+                     f"{100 * coded / max(stats.archive_bytes, 1):>7.1f}%  {method}")
     lines.append(f"  {'(container)':<14}{'':>14}{container:>14,}{_bpb(container, stats.n_symbols):>11}"
                  f"{100 * container / max(stats.archive_bytes, 1):>7.1f}%")
+    if stats.kind == "fastq":
+        lines.append(_reads_summary(stats))
     p = stats.params
     if p:
         lines.append("  base model: " + describe_model(p))

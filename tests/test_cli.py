@@ -129,6 +129,18 @@ def test_test_command_and_info(fasta, capsys):
     assert "bases" in out and "bits/base" in out and "level 1" in out
 
 
+def test_info_on_reads_shows_names_bases_and_qualities_in_their_units(tmp_path, capsys):
+    fq = tmp_path / "r.fq"
+    fq.write_bytes(b"".join(b"@HWI-ST745:1:1101:%d:77#0/1\nACGTNACGTA\n+\nIIII#IIHHG\n" % (1000 + i) for i in range(50)))
+    assert main(["compress", "-q", "-k", str(fq)]) == 0
+    assert main(["info", str(fq) + ".dnac"]) == 0
+    out = capsys.readouterr().out
+    assert "reads, default" in out  # the FASTQ level table
+    summary = next(line for line in out.splitlines() if line.strip().startswith("reads:"))
+    assert "bits/read" in summary and "bits/base" in summary and "bits/quality" in summary
+    assert "quality-cm" in out and "names" in out
+
+
 def test_decompress_needs_known_suffix(tmp_path, capsys):
     p = tmp_path / "thing.bin"
     p.write_bytes(b"x")
