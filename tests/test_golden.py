@@ -5,18 +5,20 @@ after a model or container change, that change broke every archive users already
 old behaviour for the old format version, or bump FORMAT_VERSION on purpose and say so.
 """
 import re
+import struct
 from pathlib import Path
 
 import pytest
 
 import dnacomp
+from dnacomp.container import MAGIC, READABLE_VERSIONS
 
 GOLDEN = Path(__file__).resolve().parents[1] / "reference" / "golden"
 ARCHIVES = sorted(GOLDEN.glob("*.dnac"))
 
 
 def _original(archive: Path) -> Path:
-    name = re.sub(r"\.L\d\.dnac$", "", archive.name)
+    name = re.sub(r"(\.v\d+)?\.L\d\.dnac$", "", archive.name)
     candidate = GOLDEN / name
     return candidate if candidate.exists() else GOLDEN.parent / name
 
@@ -24,7 +26,22 @@ def _original(archive: Path) -> Path:
 def test_every_format_feature_has_a_golden_archive():
     originals = {_original(a).name for a in ARCHIVES}
     assert {"fasta_layout.fa", "fasta_softmask_iupac.fa", "fasta_crlf_headerless.fa",
-            "fastq_phred33.fq", "fastq_phred64_crlf.fq", "lambda_virus.fa"} <= originals
+            "fastq_phred33.fq", "fastq_phred64_crlf.fq", "fastq_illumina_reads.fq", "lambda_virus.fa"} <= originals
+
+
+def test_the_version_2_stream_methods_have_golden_archives():
+    from dnacomp.archive import inspect_stream
+    methods = set()
+    for archive in GOLDEN.glob("*.v2.*.dnac"):
+        with archive.open("rb") as f:
+            for used in inspect_stream(f).stream_methods.values():
+                methods |= used
+    assert {"names", "quality-cm"} <= methods
+
+
+def test_every_readable_version_has_golden_archives():
+    versions = {int(struct.unpack("<H", a.read_bytes()[len(MAGIC):len(MAGIC) + 2])[0]) for a in ARCHIVES}
+    assert versions == set(READABLE_VERSIONS)
 
 
 @pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name for a in ARCHIVES])
