@@ -340,7 +340,17 @@ class BaseModel:
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
+            *self._scratch(),
         )
+
+    def _scratch(self) -> tuple:
+        """Per-call work arrays of the kernel, allocated here so that the kernel allocates
+        nothing and can run without numba's reference counting (``_nrt=False``)."""
+        m, d, n_ce = len(self.orders), len(self.dp_orders), len(self.ce_orders)
+        n_in = m + d + 5 + n_ce
+        return (np.zeros(max(n_ce, 1), np.int64), np.zeros(m, np.int64), np.zeros(m + 1, np.int64),
+                np.zeros(m + 1, np.int64), np.zeros(max(d, 1), np.int64), np.zeros(n_in, np.int64),
+                np.zeros(N_FINAL, np.int64))
 
 
 @intrinsic
@@ -424,7 +434,7 @@ def _apm_index(st: int):
     return v >> 7, v & 127
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def code_bases(
     mode, syms, start, end, buf, bufpos, coder,
     orders, ir, offsets, hashed, tables,
@@ -436,6 +446,7 @@ def code_bases(
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
     dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
+    cxb, idx, cnt, amidx, dpix, xin, xf,
 ):
     """Encode (mode 0) syms[start:end] into buf, or decode (mode 1) them from buf into syms.
 
@@ -446,7 +457,6 @@ def code_bases(
     d = dp_orders.shape[0]
     n_ce = ce_orders.shape[0]
     n_in = m + d + 5 + n_ce
-    cxb = np.zeros(max(n_ce, 1), dtype=np.int64)
     i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, codon, bias
     i_mm = i_st + 1
     i_rm = i_st + 2
@@ -454,12 +464,6 @@ def code_bases(
     i_bias = i_st + 4
     cmask = (1 << (2 * codon_k)) - 1
     n_am = m + 1 if stcm_j >= 0 else m  # adaptive-map users: count models (+ the STCM)
-    idx = np.empty(m, dtype=np.int64)
-    cnt = np.empty(m + 1, dtype=np.int64)
-    amidx = np.empty(m + 1, dtype=np.int64)
-    dpix = np.empty(max(d, 1), dtype=np.int64)
-    xin = np.empty(n_in, dtype=np.int64)
-    xf = np.empty(N_FINAL, dtype=np.int64)
     ring_mask = (1 << ring_bits) - 1
     ring_size = 1 << ring_bits
     mm_min_mask = (1 << (2 * match_min)) - 1
