@@ -47,6 +47,8 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     if not raw and n_records <= 1:
         return b""
     tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
+    if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
+        return tokenised
     quick = general.encode(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
     if len(tokenised) <= len(quick):
         return tokenised
