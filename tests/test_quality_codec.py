@@ -334,3 +334,18 @@ def test_wrong_lengths_raise(real_like):
     longer[-1] += 10_000
     with pytest.raises(ArchiveError):
         decode_qualities(data, longer, np.zeros(int(longer.sum()), dtype=bool))
+
+
+def test_a_header_asking_for_huge_tables_on_a_small_stream_is_rejected(real_like):
+    """Memory follows the stream's length: a damaged header cannot make a 43 k-quality stream
+    allocate 8 tables of 2^22 counters (128 MB)."""
+    quals, readlen, is_n = real_like
+    huge = QualParams(models=tuple((1 << k, 22, 255) for k in range(8)), apms=())
+    with pytest.raises(ArchiveError, match="too large"):
+        encode_qualities(quals, readlen, is_n, huge)
+    small = QualParams(models=((1, 12, 255),), apms=())
+    data = bytearray(encode_qualities(quals, readlen, is_n, small))
+    at = data.index(bytes([1, 0, 12]))  # the model entry: field mask 1 (u16), table bits 12
+    data[at + 2] = 22
+    with pytest.raises(ArchiveError, match="too large"):
+        decode_qualities(bytes(data), readlen, is_n)

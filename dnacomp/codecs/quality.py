@@ -40,7 +40,8 @@ so the fixed quality of N bases costs almost nothing.
 Everything per symbol happens in one numba kernel shared by encoder and decoder (``mode``), in
 integer arithmetic only (``dnacomp.models.logistic`` tables), so both sides compute the same
 probabilities on every machine. Decoder memory is bounded by the validated header (at most
-8 tables of 2^22 uint32 and 2 APMs of 2^16 x 33 int32).
+8 tables of 2^22 uint32 and 2 APMs of 2^16 x 33 int32) and by the stream's length (at most
+max(2^20, 16 n) table counters for n qualities, ``QualParams.check_size``).
 """
 from __future__ import annotations
 
@@ -366,6 +367,13 @@ class QualParams:
         if not 1 <= self.apm_rate <= 10 or not 0 <= self.pos_shift <= 16:
             raise ArchiveError("quality codec: bad parameters")
 
+    def check_size(self, n: int) -> None:
+        """Tables in proportion to the data: at most max(2^20, 16 n) counters in all. The encoder's
+        layouts stay far below (each table <= 2 n slots); the bound keeps a damaged header from
+        making the decoder of a small stream allocate up to 128 MB."""
+        if sum(1 << bits for _, bits, _ in self.models) > max(1 << 20, 16 * n):
+            raise ArchiveError("quality codec: tables too large for the stream")
+
     def to_bytes(self) -> bytes:
         out = bytearray([self.pos_shift, len(self.models)])
         for fm, bits, lim in self.models:
@@ -595,6 +603,7 @@ def encode_qualities(quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray,
     if params is None:
         params = choose_params(n, readlen, hist[values], lens, fast)
     params.validate()
+    params.check_size(n)
     nq = 0
     if is_n.any():
         hn = np.bincount(quals[is_n], minlength=256)
@@ -657,6 +666,7 @@ def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.n
     if nq and nq not in set(values.tolist()):
         raise ArchiveError("quality codec: bad N quality")
     params, pos = QualParams.from_bytes(data, pos)
+    params.check_size(n)
     model = _Model(values, lens, nq, params)
     buf = np.frombuffer(data, dtype=np.uint8, offset=pos).copy()
     syms = np.zeros(n, dtype=np.uint8)
