@@ -54,10 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="print sizes and bits/base per file")
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
-    levels = "\n".join(f"  -{lv}  genomes: {text}\n      reads:   {READ_LEVEL_DESCRIPTIONS[lv]}"
+    levels = "\n".join(f"  -{lv}  FASTA: {text}\n      FASTQ: {READ_LEVEL_DESCRIPTIONS[lv]}"
                        for lv, text in sorted(LEVEL_DESCRIPTIONS.items()))
     comp = sub.add_parser("compress", aliases=["c"], parents=[common], help="FASTA/FASTQ -> .dnac",
-                          description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\nlevels:\n" + levels,
+                          description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\n"
+                          "levels (they set the base model; FASTQ qualities and read names use the same\n"
+                          "models at every level):\n" + levels,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
     comp.add_argument("files", nargs="+", metavar="FILE")
     for lv in range(1, 10):

@@ -135,7 +135,7 @@ def test_info_on_reads_shows_names_bases_and_qualities_in_their_units(tmp_path, 
     assert main(["compress", "-q", "-k", str(fq)]) == 0
     assert main(["info", str(fq) + ".dnac"]) == 0
     out = capsys.readouterr().out
-    assert "reads, default" in out  # the FASTQ level table
+    assert "level 5 (default: orders 2-16" in out  # the FASTQ level table
     summary = next(line for line in out.splitlines() if line.strip().startswith("reads:"))
     assert "bits/read" in summary and "bits/base" in summary and "bits/quality" in summary
     assert "quality-cm" in out and "names" in out

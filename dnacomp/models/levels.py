@@ -77,15 +77,15 @@ _READS_BIG = _p(orders=(12, 16, 20), ir=(1, 1, 1), dp=(2, 4, 8), dp_ir=(0, 0, 1)
 _READS_MAX = _p(orders=(11, 14, 18, 22), ir=(1, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
                 match_min=12, hash_bits=24, match_bits=24, ring_bits=26)
 _READ_LEVELS: dict[int, tuple[str, ModelParams]] = {
-    1: ("reads, fastest: orders 3, 8 and 12", _READS_FAST),
-    2: ("reads, fast: orders 3, 8 and 12", _READS_FAST),
-    3: ("reads: orders 2-16, inverted repeats", _READS),
-    4: ("reads: orders 2-16, inverted repeats", _READS),
-    5: ("reads, default: orders 2-16, inverted repeats", _READS),
-    6: ("reads: orders 2-16, inverted repeats", _READS),
-    7: ("reads: orders 2-20, larger tables", _READS_BIG),
-    8: ("reads: orders 2-20, larger tables", _READS_BIG),
-    9: ("reads, strongest: orders 2-22, larger tables", _READS_MAX),
+    1: ("fastest: orders 3, 8 and 12", _READS_FAST),
+    2: ("fast: orders 3, 8 and 12", _READS_FAST),
+    3: ("orders 2-16, inverted repeats", _READS),
+    4: ("orders 2-16, inverted repeats", _READS),
+    5: ("default: orders 2-16, inverted repeats", _READS),
+    6: ("orders 2-16, inverted repeats", _READS),
+    7: ("orders 2-20, larger tables", _READS_BIG),
+    8: ("orders 2-20, larger tables", _READS_BIG),
+    9: ("strongest: orders 2-22, larger tables", _READS_MAX),
 }
 
 LEVEL_DESCRIPTIONS: dict[int, str] = {lv: d for lv, (d, _) in _LEVELS.items()}
