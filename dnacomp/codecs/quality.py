@@ -92,25 +92,14 @@ DEFAULT_APMS = ((_mask(F_POS), 12),)
 DEFAULT_APM_RATE = 7
 
 
-def _delta_bucket_table() -> np.ndarray:
-    """Running delta sum -> 0..15, roughly logarithmic."""
-    edges = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192]
-    t = np.zeros(4096, dtype=np.int64)
-    for i, e in enumerate(edges):
-        t[e:] = i
-    return t
+def _bucket_table(edges: list[int]) -> np.ndarray:
+    """value (0..4095) -> index of the last edge <= value: 16 roughly logarithmic buckets."""
+    return (np.searchsorted(np.array(edges), np.arange(4096), side="right") - 1).astype(np.int64)
 
 
-def _rem_bucket_table() -> np.ndarray:
-    edges = [0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 1024]
-    t = np.zeros(4096, dtype=np.int64)
-    for i, e in enumerate(edges):
-        t[e:] = i
-    return t
-
-
-DELTA_BUCKET = _delta_bucket_table()
-REM_BUCKET = _rem_bucket_table()
+#: the running delta sum of a read, and the bases remaining in it, bucketed to 0..15
+DELTA_BUCKET = _bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192])
+REM_BUCKET = _bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 1024])
 
 
 def _recip_table() -> np.ndarray:
