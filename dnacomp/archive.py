@@ -20,8 +20,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
-import numpy as np
-
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
 from .container import (Block, Footer, read_block_or_footer, read_header, write_block,

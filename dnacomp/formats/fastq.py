@@ -186,7 +186,8 @@ def read_lengths(fields: dict[str, bytes], n_records: int | None = None) -> np.n
     codec, which needs them before the chunk is rebuilt). ``n_records``, when given, is what the
     block header declares; a layout that disagrees is corrupt (checked before allocating)."""
     r = FieldReader(fields["layout"], "layout")
-    _flags, n_rec = r.scalar(), r.scalar()
+    r.scalar()  # flags
+    n_rec = r.scalar()
     if n_records is not None and n_rec != n_records:
         raise ArchiveError(f"field 'layout' declares {n_rec} records, the block {n_records}")
     mode, length = r.scalar(), r.scalar()
@@ -203,7 +204,7 @@ def unparse_fastq_chunk(streams: ChunkStreams) -> bytes:
     f = streams.fields
     r = FieldReader(f["layout"], "layout")
     flags, n_rec = r.scalar(), r.scalar()
-    mode, length = r.scalar(), r.scalar()
+    r.scalar(), r.scalar()  # read length mode and length: read_lengths() below decodes them
     n_blank, default = r.scalar(), r.scalar()
     odd = undelta_indices(r.array(), n_rec, "layout")
     odd_kind = r.array(odd.size)
