@@ -171,7 +171,7 @@ def _ndig(v):
     return d
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
     """Code an unsigned value < 2^60: bit length (6-bit tree), then the bits from the top.
     Returns the value, or -1 for an impossible (corrupt) bit length."""
@@ -200,7 +200,7 @@ def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
     return x
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _byte(mode, c, tb, base, cs, buf):
     node = 1
     for k in range(7, -1, -1):
@@ -234,7 +234,7 @@ def _bhash(kidx, b, hb):
     return np.int64((np.uint64(key) * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(64 - hb))
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _tokenise(txt, s, e, tok, c):
     """Fill tok[c] with the tokens of txt[s:e]; returns the token count (END not counted)."""
     t = 0
@@ -274,7 +274,7 @@ def _tokenise(txt, s, e, tok, c):
     return t
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, nogil=True, _nrt=False)
 def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
             heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, work):
     """Code names i0..n-1. Returns (names done, error code); encoding stops early (error 0) when
