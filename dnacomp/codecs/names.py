@@ -57,7 +57,7 @@ from numba import njit
 
 from ..errors import ArchiveError
 from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..models.logistic import LOG_COST
+from ..models.logistic import LOG_COST, RECIP
 
 __all__ = ["encode_names", "decode_names", "MAX_DECODED"]
 
@@ -101,12 +101,6 @@ OFF_NBC = OFF_TAIL + 256 * 256  # key-neighbour residuals: (idx, key gap) x 64 n
 TB_SIZE = OFF_NBC + 64 * 64 * 64
 
 
-def _recip() -> np.ndarray:
-    n = np.arange(1024, dtype=np.int64)
-    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
-
-
-RECIP = _recip()
 
 
 @njit(cache=True, inline="always", _nrt=False)

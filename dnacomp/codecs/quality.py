@@ -52,7 +52,7 @@ from numba import njit
 
 from ..errors import ArchiveError
 from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..models.logistic import SQUASH, STRETCH
+from ..models.logistic import RECIP, SQUASH, STRETCH, bucket_table
 
 VERSION = 1
 MAX_SYMBOLS = 94
@@ -92,22 +92,9 @@ DEFAULT_APMS = ((_mask(F_POS), 12),)
 DEFAULT_APM_RATE = 7
 
 
-def _bucket_table(edges: list[int]) -> np.ndarray:
-    """value (0..4095) -> index of the last edge <= value: 16 roughly logarithmic buckets."""
-    return (np.searchsorted(np.array(edges), np.arange(4096), side="right") - 1).astype(np.int64)
-
-
 #: the running delta sum of a read, and the bases remaining in it, bucketed to 0..15
-DELTA_BUCKET = _bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192])
-REM_BUCKET = _bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 1024])
-
-
-def _recip_table() -> np.ndarray:
-    n = np.arange(1024, dtype=np.int64)
-    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
-
-
-RECIP = _recip_table()
+DELTA_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192], 4096)
+REM_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 1024], 4096)
 #: stretch of a 12-bit probability (the middle of its 16-bit range): small enough for L1
 STRETCH12 = STRETCH[(np.arange(4096) << 4) + 8].astype(np.int32)
 

@@ -65,7 +65,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .arith import decode_bit, encode_bit
-from .logistic import LOG_COST, SQUASH, STRETCH
+from .logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
 
 # --- indices into the int64 scalar state vector -------------------------------------------
 S_HIST = 0  # last 30 bases, 2 bits each, most recent in the low bits
@@ -227,22 +227,8 @@ class ModelParams:
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
 
-def _recip_table() -> np.ndarray:
-    """65536 / (n + 1.5): the adaptive maps' learning rate after n updates (1/n averaging)."""
-    n = np.arange(1024, dtype=np.int64)
-    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
-
-
-def _match_len_bucket() -> np.ndarray:
-    b = np.zeros(65536, dtype=np.int64)
-    edges = [0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 128, 256]
-    for i, e in enumerate(edges):
-        b[e:] = i
-    return b
-
-
-RECIP = _recip_table()
-MATCH_LEN_BUCKET = _match_len_bucket()
+#: match length (0..65535) -> 16 buckets, roughly logarithmic
+MATCH_LEN_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 128, 256], 65536)
 
 
 def _aligned_full(n: int, value: int, dtype) -> np.ndarray:

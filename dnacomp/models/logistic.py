@@ -80,3 +80,19 @@ def _build_log_cost(exact_only: bool = False) -> np.ndarray:
 
 
 LOG_COST = _build_log_cost()
+
+
+def _build_recip() -> np.ndarray:
+    """65536 / (n + 1.5) for n = 0..1023: the learning rate of an adaptive probability after n
+    updates (1/n averaging at first, then a fixed rate once n reaches the model's limit)."""
+    n = np.arange(1024, dtype=np.int64)
+    return (65536 * 2 // (2 * n + 3)).astype(np.int64)
+
+
+RECIP = _build_recip()
+
+
+def bucket_table(edges: list[int], size: int) -> np.ndarray:
+    """value (0..size-1) -> index of the last edge <= value: a context quantiser as a table."""
+    return (np.searchsorted(np.array(edges), np.arange(size), side="right") - 1).astype(np.int64)
+
