@@ -40,10 +40,12 @@ def default_restored_name(path: str) -> str:
 
 
 def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAULT_LEVEL, threads: int = 1,
-                  force: bool = False, progress=None) -> ArchiveStats:
+                  force: bool = False, progress=None, model: str = "cm") -> ArchiveStats:
+    """``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     out_path = out_path or default_archive_name(path)
     with open_input(path) as src, atomic_output(out_path, force) as dst:
-        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress)
+        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress,
+                               model=model)
 
 
 def decompress_file(path: str, out_path: str | None = None, *, force: bool = False, progress=None) -> ArchiveStats:
@@ -66,9 +68,9 @@ def archive_info(path: str) -> ArchiveStats:
     return stats
 
 
-def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1) -> bytes:
+def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, model: str = "cm") -> bytes:
     out = io.BytesIO()
-    compress_stream(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads)
+    compress_stream(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model)
     return out.getvalue()
 
 

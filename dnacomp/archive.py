@@ -22,8 +22,8 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (Block, Footer, read_block_or_footer, read_header, write_block,
-                        write_footer, write_header)
+from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, read_block_or_footer, read_header,
+                        write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream
 from .formats.chunks import iter_chunks
@@ -32,7 +32,7 @@ from .formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
 from .formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
 from .models.base import ModelParams
 from .models.basecodec import BaseDecoder, BaseEncoder
-from .models.levels import DEFAULT_LEVEL, params_for_level
+from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, params_for_level
 from .streams import ChunkStreams
 
 BASES = "bases"
@@ -84,16 +84,17 @@ class _CountingWriter:
 
 
 def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
-                    threads: int = 1, progress: Progress = None, chunk_size: int = CHUNK_SIZE) -> ArchiveStats:
+                    threads: int = 1, progress: Progress = None, chunk_size: int = CHUNK_SIZE,
+                    model: str = DEFAULT_MODEL) -> ArchiveStats:
     """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``."""
-    params_for_level(level)  # a bad level fails before any input is read
+    params_for_level(level, model=model)  # a bad level or model fails before any input is read
     head, src = sniff_stream(src)
     kind = detect_format(head, source)
-    params = params_for_level(level, kind)
+    params = params_for_level(level, kind, model)
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
     meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
-    write_header(out, meta)
+    write_header(out, meta, FORMAT_VERSION if params.gru_mode else CM_VERSION)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
     encoder = BaseEncoder(params)

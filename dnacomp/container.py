@@ -3,7 +3,7 @@
 Byte format (all integers little-endian):
 
   header   magic      9 bytes  b"\\x89DNAC\\r\\n\\x1a\\n"  (catches text-mode and 7-bit damage)
-           version    u16      FORMAT_VERSION
+           version    u16      2, or 3 when the base model uses the GRU (archive.py)
            meta_len   u32
            meta       meta_len bytes: raw-deflated UTF-8 JSON with kind ("fasta"|"fastq"), level,
                       base model parameters, writer version: everything the decoder must match
@@ -41,10 +41,15 @@ from typing import BinaryIO
 from .errors import ArchiveError
 
 MAGIC = b"\x89DNAC\r\n\x1a\n"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # the newest version written
 #: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
 #: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
-READABLE_VERSIONS = (1, 2)
+#: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
+#: without the GRU are still written as version 2, so that dnacomp versions that predate the GRU
+#: keep reading them; a GRU archive is version 3, so that those versions refuse it clearly
+#: instead of decoding it without the GRU.
+READABLE_VERSIONS = (1, 2, 3)
+CM_VERSION = 2  # what archives without the GRU are written as
 BLOCK_TAG = b"BLK\0"
 END_TAG = b"END\0"
 MAX_META = 1 << 20
@@ -69,9 +74,9 @@ class Footer:
     sha256: bytes
 
 
-def write_header(out: BinaryIO, meta: dict) -> None:
+def write_header(out: BinaryIO, meta: dict, version: int = FORMAT_VERSION) -> None:
     packed = zlib.compress(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode(), 9)[2:-4]
-    body = struct.pack("<HI", FORMAT_VERSION, len(packed)) + packed
+    body = struct.pack("<HI", version, len(packed)) + packed
     out.write(MAGIC + body + struct.pack("<I", zlib.crc32(body)))
 
 
@@ -161,6 +166,10 @@ def read_header(f: BinaryIO) -> dict:
         raise ArchiveError("corrupt header (metadata is not JSON)") from None
     if not isinstance(meta, dict):
         raise ArchiveError("corrupt header (metadata is not an object)")
+    base_model = meta.get("base_model")
+    if version < 3 and isinstance(base_model, dict) and base_model.get("gru_mode"):
+        raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
+    meta["format_version"] = version
     return meta
 
 

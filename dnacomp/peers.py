@@ -102,6 +102,11 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     Tool("dnacomp", "dnacomp -{level}", ("fasta", "fastq"), "dnac", "5",
          Step((DNACOMP, "compress", "-{level}", "-T", "{threads}", "-c", "-q", "{in}"), stdout=True),
          Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True)),
+    # the GRU model: not among the 'auto' peers (slow); ask for it with --tools dnacomp-gru
+    Tool("dnacomp-gru", "dnacomp -{level} --model gru", ("fasta", "fastq"), "dnac", "9",
+         Step((DNACOMP, "compress", "-{level}", "--model", "gru", "-T", "{threads}", "-c", "-q", "{in}"),
+              stdout=True),
+         Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True)),
     _simple("gzip", "9", "gz"),
     _simple("bzip2", "9", "bz2"),
     _simple("xz", "9", "xz", ("-T1",)),

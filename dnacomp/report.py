@@ -26,6 +26,11 @@ def describe_model(p: dict) -> str:
     if p.get("stcm_order"):
         parts.append(f"STCM on order {p['stcm_order']}")
     parts.append(f"tolerant match models on {p.get('match_min')}-mers")
+    mode = p.get("gru_mode", 0)
+    if mode:
+        role = {1: "as a model", 2: "as a mixer", 3: "as a model and in the final blend"}.get(mode, f"mode {mode}")
+        parts.append(f"GRU {role} ({p.get('gru_hidden')} units, BPTT {p.get('gru_bptt')}, "
+                     f"Adam {p.get('gru_lr', 0) / 10000:g}, seed {p.get('gru_seed')})")
     return "; ".join(parts)
 
 
@@ -46,7 +51,8 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     total = sum(stats.stream_bytes.values())
     container = stats.archive_bytes - total if stats.archive_bytes else 0
     lines = [
-        f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)}), "
+        f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)})"
+        f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
         f"{stats.n_blocks} block(s), {stats.n_records:,} record(s)",
         f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols "
         f"({stats.n_bases:,} ACGT bases)",

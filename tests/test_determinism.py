@@ -65,3 +65,35 @@ def test_thread_count_does_not_change_the_archive():
     two = run("host", "compress", "-c", "-q", "--threads", "2", str(REFERENCE))
     assert one == two
     assert run("host", "decompress", "-c", "-q", "-", stdin=two) == original
+
+
+@pytest.mark.parametrize("level", [1, 9])
+def test_gru_archives_are_identical_across_cpu_targets_threads_and_flush_to_zero(level):
+    """The GRU computes in float64: the same archive for SSE2-only, AVX2 and AVX-512 code, for any
+    thread count, and in a process that flushes subnormals to zero (as torch.set_flush_denormal
+    does); each decodes the others'."""
+    original = REFERENCE.read_bytes()
+    args = ("compress", f"-{level}", "--model", "gru", "-c", "-q", str(REFERENCE))
+    archives = {cpu: run(cpu, *args) for cpu in TARGETS}
+    assert archives["generic"] == archives["haswell"] == archives["host"]
+    assert run("host", *args[:-1], "--threads", "2", str(REFERENCE)) == archives["host"]
+    ftz = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, torch; assert torch.set_flush_denormal(True); import dnacomp; "
+         f"sys.stdout.buffer.write(dnacomp.compress_bytes(open({str(REFERENCE)!r}, 'rb').read(), level={level}, "
+         "model='gru'))"],
+        capture_output=True, timeout=600)
+    assert ftz.returncode == 0, ftz.stderr.decode()
+    assert ftz.stdout == archives["host"]
+    for encoder, decoder in [("generic", "host"), ("host", "haswell"), ("haswell", "generic")]:
+        assert run(decoder, "decompress", "-c", "-q", "-", stdin=archives[encoder]) == original
+
+
+def test_the_coding_path_never_imports_torch():
+    """torch is the GRU's reference in tests, not part of coding: so ATEN_CPU_CAPABILITY (torch's
+    SIMD dispatch) cannot change an archive."""
+    code = ("import sys, dnacomp; a = dnacomp.compress_bytes(b'>x\\n' + b'ACGTTGCA' * 500, level=1, model='gru'); "
+            "assert dnacomp.decompress_bytes(a).startswith(b'>x'); print('torch' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=600)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout.strip() == b"False"

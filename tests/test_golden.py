@@ -39,6 +39,15 @@ def test_the_version_2_stream_methods_have_golden_archives():
     assert {"names", "quality-cm"} <= methods
 
 
+def test_the_version_3_goldens_use_the_gru():
+    from dnacomp.archive import inspect_stream
+    v3 = sorted(GOLDEN.glob("*.v3.*.dnac"))
+    assert len(v3) >= 3
+    for archive in v3:
+        with archive.open("rb") as f:
+            assert inspect_stream(f).params.get("gru_mode"), archive.name
+
+
 def test_every_readable_version_has_golden_archives():
     versions = {int(struct.unpack("<H", a.read_bytes()[len(MAGIC):len(MAGIC) + 2])[0]) for a in ARCHIVES}
     assert versions == set(READABLE_VERSIONS)

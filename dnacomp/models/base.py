@@ -64,7 +64,9 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import gru
 from .arith import decode_bit, encode_bit
+from .gru import gru_learn, gru_step, input_offset
 from .logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
 
 # --- indices into the int64 scalar state vector -------------------------------------------
@@ -121,6 +123,15 @@ class ModelParams:
     codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
     codon_extra: tuple[int, ...] = ()  # more frame-specific probability models (their orders)
     codon_ir: bool = False  # codon tables also learn each k-mer's reverse complement
+    # the GRU (gru.py): 0 = off; 1 = a model whose prediction the mixers weigh; 2 = a mixer that
+    # sees every model's and the CM's final prediction and is blended with the CM's output;
+    # 3 = both (one GRU before the mixers, its output also in the final blend)
+    gru_mode: int = 0
+    gru_hidden: int = 16  # hidden units
+    gru_bptt: int = 16  # steps (binary decisions) per truncated-BPTT window and Adam step
+    gru_lr: int = 20  # Adam step size, in units of 1e-4
+    gru_seed: int = 1  # seeds the initial weights (PCG64)
+    gru_blend_lr: int = 2  # learning rate of the integer blend of CM and GRU (modes 2, 3)
 
     def to_dict(self) -> dict:
         return {
@@ -143,7 +154,14 @@ class ModelParams:
             "codon_decay": self.codon_decay,
             "codon_extra": list(self.codon_extra),
             "codon_ir": int(self.codon_ir),
-        }
+        } | ({} if not self.gru_mode else {
+            "gru_mode": self.gru_mode,
+            "gru_hidden": self.gru_hidden,
+            "gru_bptt": self.gru_bptt,
+            "gru_lr": self.gru_lr,
+            "gru_seed": self.gru_seed,
+            "gru_blend_lr": self.gru_blend_lr,
+        })
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelParams":
@@ -167,6 +185,12 @@ class ModelParams:
             codon_decay=int(d["codon_decay"]),
             codon_extra=tuple(int(x) for x in d["codon_extra"]),
             codon_ir=bool(d["codon_ir"]),
+            gru_mode=int(d.get("gru_mode", 0)),
+            gru_hidden=int(d.get("gru_hidden", 16)),
+            gru_bptt=int(d.get("gru_bptt", 16)),
+            gru_lr=int(d.get("gru_lr", 20)),
+            gru_seed=int(d.get("gru_seed", 1)),
+            gru_blend_lr=int(d.get("gru_blend_lr", 2)),
         )
 
     def validate(self) -> None:
@@ -175,7 +199,8 @@ class ModelParams:
             if not isinstance(getattr(self, name), tuple):
                 raise ValueError(f"{name} must be a tuple")
         ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
-                "dp_limit", "stcm_order", "stcm_miss", "final_lr", "codon_order", "codon_decay")
+                "dp_limit", "stcm_order", "stcm_miss", "final_lr", "codon_order", "codon_decay",
+                "gru_mode", "gru_hidden", "gru_bptt", "gru_lr", "gru_seed", "gru_blend_lr")
         for name in ints:
             if type(getattr(self, name)) is not int:
                 raise ValueError(f"{name} must be an integer")
@@ -212,6 +237,10 @@ class ModelParams:
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
                 type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
+        if not (0 <= self.gru_mode <= 3 and 1 <= self.gru_hidden <= 256 and 1 <= self.gru_bptt <= 1024
+                and 1 <= self.gru_lr <= 100000 and 0 <= self.gru_seed < 1 << 63
+                and 0 <= self.gru_blend_lr <= 255):
+            raise ValueError("GRU parameters out of range")
         if self.memory_bytes() > MAX_MEMORY:
             raise ValueError(f"model tables too large ({self.memory_bytes() >> 20} MiB > {MAX_MEMORY >> 20} MiB)")
 
@@ -224,7 +253,20 @@ class ModelParams:
             total += 16 * 4**k
         for k in ((self.codon_order,) if self.codon_order else ()) + self.codon_extra:
             total += 6 * 16 * 4**k
+        if self.gru_mode:
+            hh, ii = self.gru_hidden, self.gru_inputs()
+            total += 8 * (4 * gru.n_params(hh, ii) + self.gru_bptt * gru.slot_size(hh, ii) + 17 * hh)
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
+
+    def cm_inputs(self) -> int:
+        """Inputs of the CM mixers without the GRU's: every model, the match models, bias."""
+        return len(self.orders) + len(self.dp_orders) + len(self.dp_sparse) + 5 + len(self.codon_extra)
+
+    def gru_inputs(self) -> int:
+        """The GRU's inputs per step: every CM model's prediction (not the bias), the decision's
+        node (3, one-hot), the last base (4, one-hot) and, as a mixer (mode 2), the CM mixers' and
+        both SSE stages' outputs (3)."""
+        return self.cm_inputs() - 1 + 7 + (3 if self.gru_mode == 2 else 0)
 
 
 #: match length (0..65535) -> 16 buckets, roughly logarithmic
@@ -286,7 +328,7 @@ class BaseModel:
         self.match_table = np.zeros(1 << params.match_bits, dtype=np.uint32)  # position mod 2^32
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
         # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
-        n_in = m + d + 5 + len(params.codon_extra)
+        n_in = params.cm_inputs() + (params.gru_mode & 1)
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3 * 4
         n_sets2 = 3 * 7 * 4
@@ -309,6 +351,13 @@ class BaseModel:
         self.ce_offsets = np.array(ce_off, dtype=np.int64)
         self.codx = _aligned_full(max(ce_off[-1], 4), 1 << 31, np.uint32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
+        if params.gru_mode:
+            self.gw, self.gs, self.gc = gru.new_state(params.gru_hidden, params.gru_inputs(), params.gru_bptt,
+                                                      params.gru_seed)
+        else:
+            self.gw, self.gs, self.gc = np.zeros(1), np.zeros(1), np.zeros(gru.N_GC, dtype=np.int64)
+        self.gwb = np.zeros(3 * 3 * 3, dtype=np.int64)  # blend of CM and GRU: set x (CM, GRU, bias)
+        self.gwb[0::3] = 1 << 16
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
         self.state[S_RPTR] = -1
@@ -326,6 +375,7 @@ class BaseModel:
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
+            p.gru_mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru_lr / 10000.0, p.gru_blend_lr,
             *self._scratch(),
         )
 
@@ -333,7 +383,7 @@ class BaseModel:
         """Per-call work arrays of the kernel, allocated here so that the kernel allocates
         nothing and can run without numba's reference counting (``_nrt=False``)."""
         m, d, n_ce = len(self.orders), len(self.dp_orders), len(self.ce_orders)
-        n_in = m + d + 5 + n_ce
+        n_in = self.n_inputs
         return (np.zeros(max(n_ce, 1), np.int64), np.zeros(m, np.int64), np.zeros(m + 1, np.int64),
                 np.zeros(m + 1, np.int64), np.zeros(max(d, 1), np.int64), np.zeros(n_in, np.int64),
                 np.zeros(N_FINAL, np.int64))
@@ -420,9 +470,20 @@ def _apm_index(st: int):
     return v >> 7, v & 127
 
 
+@njit(cache=True, inline="always")
+def _logit_stretch(logit):
+    """A float logit as the integer stretch domain (1/256 units, +-2047), exactly rounded."""
+    v = np.floor(logit * 256.0 + 0.5)
+    if v > 2047.0:
+        return 2047
+    if v < -2047.0:
+        return -2047
+    return np.int64(v)
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def code_bases(
-    mode, syms, start, end, buf, bufpos, coder,
+    mode, syms, start, end, buf, bufpos, coder, cost_out,
     orders, ir, offsets, hashed, tables,
     dp_orders, dp_mask, dp_ir, dp_offsets, dp,
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
@@ -432,17 +493,22 @@ def code_bases(
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
     dp_limit, stcm_j, stcm_miss, final_lr,
     squash, stretch, recip, mlen_bucket,
+    gru_mode, gw, gs, gc, gwb, pow2, gru_lr, gru_blend_lr,
     cxb, idx, cnt, amidx, dpix, xin, xf,
 ):
     """Encode (mode 0) syms[start:end] into buf, or decode (mode 1) them from buf into syms.
 
     Returns (index reached, buffer position). Stops early when fewer than 64 output bytes are left
-    so that the caller can grow the buffer and resume: all state is in the arrays.
+    so that the caller can grow the buffer and resume: all state is in the arrays. When
+    ``cost_out`` is not empty, cost_out[i] receives the cost of base i in 1/256 bit.
     """
     m = orders.shape[0]
     d = dp_orders.shape[0]
     n_ce = ce_orders.shape[0]
-    n_in = m + d + 5 + n_ce
+    n_cm = m + d + 5 + n_ce
+    n_in = n_cm + (gru_mode & 1)
+    i_gru = n_cm
+    want_cost = cost_out.shape[0] > 0
     i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, codon, bias
     i_mm = i_st + 1
     i_rm = i_st + 2
@@ -583,6 +649,7 @@ def code_bases(
         if mode == 0:
             sym = np.int64(syms[i])
         hi = 0
+        cost = 0
         for node in range(2):
             # node 0 codes hi; node 1 codes lo given hi (APM/mixer node id 1 + hi)
             nid = 0 if node == 0 else 1 + hi
@@ -626,6 +693,25 @@ def code_bases(
                 xin[i_rm] = stretch[mm_p[ri] >> 6]
             else:
                 xin[i_rm] = 0
+            # the GRU's inputs: every model's prediction, the node, the last base
+            go = 0
+            st_g = 0
+            if gru_mode != 0:
+                go = input_offset(gs, gc)
+                q = go
+                for j in range(n_cm):
+                    if j != i_bias:
+                        gs[q] = xin[j] * 0.00390625
+                        q += 1
+                for j in range(3):
+                    gs[q + j] = 1.0 if j == nid else 0.0
+                for j in range(4):
+                    gs[q + 3 + j] = 1.0 if (pos > 0 and j == (hist & 3)) else 0.0
+                go = q + 7
+                if gru_mode != 2:
+                    st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
+                    if gru_mode & 1:
+                        xin[i_gru] = st_g
             # mixers
             s1 = ((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf
             s2 = (nid * 7 + cphase) * 4 + (hist & 3)
@@ -661,6 +747,21 @@ def code_bases(
                 p = (2 * pf + pa1 + pa2) >> 2
             else:
                 p = (2 * pmix + pa1 + pa2) >> 2
+            # the GRU as a mixer: it sees the CM's outputs too; an integer blend weighs both
+            bi = 0
+            xb0 = 0
+            pb = 0
+            if gru_mode & 2:
+                if gru_mode == 2:
+                    gs[go] = st * 0.00390625
+                    gs[go + 1] = stretch[min(max(pa1, 1), 65535)] * 0.00390625
+                    gs[go + 2] = stretch[min(max(pa2, 1), 65535)] * 0.00390625
+                    st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
+                bi = (nid * 3 + match_sel) * 3
+                xb0 = stretch[min(max(p, 1), 65535)]
+                dotb = gwb[bi] * xb0 + gwb[bi + 1] * st_g + gwb[bi + 2] * 256
+                pb = squash[min(max(dotb >> 16, -2047), 2047) + 2047]
+                p = pb
             p = min(max(p, 16), 65536 - 16)
             # code the bit
             if node == 0:
@@ -671,7 +772,16 @@ def code_bases(
                 bufpos = encode_bit(coder, buf, bufpos, bit, p)
             else:
                 bit, bufpos = decode_bit(coder, buf, bufpos, p)
+            if want_cost:
+                cost += log_cost[(p if bit else 65536 - p) >> 4]
             # ---- learn ------------------------------------------------------------------
+            if gru_mode != 0:
+                gru_learn(gw, gs, gc, pow2, np.float64(bit), gru_lr)
+                if gru_mode & 2:
+                    eb = ((bit << 16) - pb) * gru_blend_lr
+                    gwb[bi] += (xb0 * eb) >> 18
+                    gwb[bi + 1] += (st_g * eb) >> 18
+                    gwb[bi + 2] += (256 * eb) >> 18
             e1 = ((bit << 16) - pm1) * lr
             e2 = ((bit << 16) - pm2) * lr
             for j in range(n_in):
@@ -705,6 +815,8 @@ def code_bases(
                 sym = sym | bit
         if mode == 1:
             syms[i] = sym
+        if want_cost:
+            cost_out[i] = cost
         # ---- update counts: forward contexts (lines already cached) ---------------------------
         for j in range(m):
             ix = idx[j]

@@ -18,6 +18,7 @@ SLICE = 1 << 20  # bases per kernel call: granularity of progress reports
 DECODE_SLICE = 1 << 16  # smaller when decoding: how soon a damaged stream is given up
 
 Progress = Callable[[int], None] | None
+_NO_COSTS = np.zeros(0, dtype=np.int64)
 
 
 class BaseEncoder:
@@ -27,16 +28,21 @@ class BaseEncoder:
         self.model = BaseModel(params)
         self._args = self.model.kernel_args()
 
-    def encode(self, bases: np.ndarray, progress: Progress = None) -> bytes:
+    def encode(self, bases: np.ndarray, progress: Progress = None, costs: np.ndarray | None = None) -> bytes:
+        """The coded bytes of ``bases``; ``costs`` (int64, one per base), when given, receives what
+        each base cost in 1/256 bit, for learning curves (``dnacomp.curve``)."""
         bases = np.ascontiguousarray(bases, dtype=np.uint8)
         n = bases.shape[0]
+        cost_out = _NO_COSTS if costs is None else costs
+        if cost_out.shape[0] not in (0, n) or cost_out.dtype != np.int64:
+            raise ValueError("costs must be an int64 array with one entry per base")
         coder = new_coder_state()
         out = np.empty(max(1024, n // 3 + 1024), dtype=np.uint8)
         pos = 0
         i = 0
         while i < n:
             stop = min(n, i + SLICE)
-            reached, pos = code_bases(0, bases, i, stop, out, pos, coder, *self._args)
+            reached, pos = code_bases(0, bases, i, stop, out, pos, coder, cost_out, *self._args)
             if progress is not None and reached > i:
                 progress(reached - i)
             i = reached
@@ -64,7 +70,7 @@ class BaseDecoder:
         end = buf.shape[0]
         while i < n:
             stop = min(n, i + DECODE_SLICE)
-            reached, pos = code_bases(1, out, i, stop, buf, pos, coder, *self._args)
+            reached, pos = code_bases(1, out, i, stop, buf, pos, coder, _NO_COSTS, *self._args)
             if progress is not None:
                 progress(reached - i)
             i = reached
