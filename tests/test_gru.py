@@ -24,7 +24,7 @@ def _float64_torch():
 
 
 def _random_gru(hidden: int, inputs: int, bptt: int, seed: int):
-    """A GRU state with every parameter (also v, b_o) and the hidden state random."""
+    """A GRU state with every parameter (also v, b_o, U) and the hidden state random."""
     gw, gs, gc = gru.new_state(hidden, inputs, bptt, seed)
     rng = np.random.default_rng(seed)
     npar = gru.n_params(hidden, inputs)
@@ -44,13 +44,13 @@ def _torch_reference(gw, h0, xs, targets, hidden, inputs):
         cell.bias_hh_l0.copy_(p["bias_hh"])
     x = torch.tensor(xs).unsqueeze(0)
     out, h_last = cell(x, torch.tensor(h0).view(1, 1, hidden))
-    logits = out[0] @ p["w_o"] + x[0] @ p["v"] + p["b_o"]
+    logits = out[0] @ p["w_o"] + x[0] @ p["v"] + p["b_o"] + ((x[0] @ p["u"]) * out[0]).sum(dim=1)
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(targets), reduction="sum")
     loss.backward()
     grads = {
         "weight_ih": cell.weight_ih_l0.grad, "weight_hh": cell.weight_hh_l0.grad,
         "bias_ih": cell.bias_ih_l0.grad, "bias_hh": cell.bias_hh_l0.grad,
-        "w_o": p["w_o"].grad, "v": p["v"].grad, "b_o": p["b_o"].grad,
+        "w_o": p["w_o"].grad, "v": p["v"].grad, "b_o": p["b_o"].grad, "u": p["u"].grad,
     }
     return logits.detach().numpy(), h_last.detach().numpy().reshape(-1), {k: g.numpy() for k, g in grads.items()}
 
