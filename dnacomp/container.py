@@ -169,7 +169,6 @@ def read_header(f: BinaryIO) -> dict:
     base_model = meta.get("base_model")
     if version < 3 and isinstance(base_model, dict) and base_model.get("gru_mode"):
         raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
-    meta["format_version"] = version
     return meta
 
 

@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
             for i, pos in enumerate(cols[0][0]):
                 out.write(f"{pos}\t" + "\t".join(f"{c[1][i]:.5f}" for c in cols) + "\n")
     if args.plot:
-        import matplotlib
+        try:
+            import matplotlib
+        except ImportError:
+            sys.exit("dnacomp.curve: --plot needs matplotlib (pip install matplotlib, or the [test] extra)")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=(2, 1))

@@ -133,6 +133,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
          note="samtools import: read names cut at the first space (comments dropped), so not byte-exact"),
 ]}
 
+#: the tools that are dnacomp itself (no conda environment of their own; one pair of workflow rules)
+OWN_TOOLS = tuple(name for name, tool in TOOLS.items() if set(tool.executables) == {DNACOMP})
+
 PEERS_FOR = {"fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "naf"],
              "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "cram"]}
 

@@ -28,7 +28,8 @@ def describe_model(p: dict) -> str:
     parts.append(f"tolerant match models on {p.get('match_min')}-mers")
     mode = p.get("gru_mode", 0)
     if mode:
-        role = {1: "as a model", 2: "as a mixer", 3: "as a model and in the final blend"}.get(mode, f"mode {mode}")
+        role = {1: "as a model", 2: "as the mixer, blended with the CM", 3: "as a model and in the final blend"}.get(
+            mode, f"mode {mode}")
         parts.append(f"GRU {role} ({p.get('gru_hidden')} units, BPTT {p.get('gru_bptt')}, "
                      f"Adam {p.get('gru_lr', 0) / 10000:g}, seed {p.get('gru_seed')})")
     return "; ".join(parts)

@@ -45,6 +45,9 @@ SEED_FILES = {
 }
 
 
+GRU_SEEDS = ("fasta",)
+
+
 @dataclass
 class Archive:
     """An archive cut into its parts, so mutations can work on blocks."""
@@ -57,9 +60,9 @@ class Archive:
         return self.header + b"".join(self.blocks) + self.footer
 
 
-def make_archive(data: bytes, level: int = 1, chunk_size: int = 64) -> bytes:
+def make_archive(data: bytes, level: int = 1, chunk_size: int = 64, model: str = "cm") -> bytes:
     out = io.BytesIO()
-    compress_stream(io.BytesIO(data), out, level=level, chunk_size=chunk_size)
+    compress_stream(io.BytesIO(data), out, level=level, chunk_size=chunk_size, model=model)
     return out.getvalue()
 
 
@@ -225,6 +228,8 @@ def check_case(name: str, damaged: bytes, original: bytes, report: Report, time_
 def fuzz(seconds: float = 10.0, max_cases: int | None = None, seed: int = 1, time_limit: float = 5.0) -> Report:
     rnd = random.Random(seed)
     seeds = [(data, make_archive(data, chunk_size=rnd.choice([32, 64, 1 << 20]))) for data in SEED_FILES.values()]
+    # GRU archives (format version 3): damage must also reach the GRU's decoder
+    seeds += [(SEED_FILES[name], make_archive(SEED_FILES[name], chunk_size=64, model="gru")) for name in GRU_SEEDS]
     report = Report()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and (max_cases is None or report.cases < max_cases):

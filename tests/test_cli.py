@@ -158,3 +158,14 @@ def test_help_teaches():
     assert res.returncode == 0
     text = res.stdout.decode()
     assert "dnacomp compress chr1.fa" in text and "decompress" in text and "info" in text
+
+
+def test_model_gru_round_trips_and_info_names_it(fasta, capsys):
+    assert main(["compress", "-q", "-k", "-1", "--model", "gru", str(fasta)]) == 0
+    archive = str(fasta.with_name("x.fa.dnac"))
+    assert main(["info", archive]) == 0
+    out = capsys.readouterr().out
+    assert "model cm+GRU" in out and "GRU as the mixer" in out
+    res = run_cli("decompress", "-c", "-q", archive)
+    assert res.returncode == 0 and res.stdout == FASTA
+    assert run_cli("compress", "--model", "lstm", "-c", str(fasta)).returncode == 2

@@ -61,3 +61,20 @@ def test_wrong_version_is_named():
 def test_trailing_garbage_is_rejected():
     with pytest.raises(ArchiveError, match="trailing"):
         _read_all(_archive() + b"x")
+
+
+def test_gru_archives_are_version_3_and_others_stay_version_2():
+    import dnacomp
+    from dnacomp.container import CM_VERSION, FORMAT_VERSION
+    data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
+    version = lambda a: struct.unpack("<H", a[len(MAGIC):len(MAGIC) + 2])[0]  # noqa: E731
+    assert version(dnacomp.compress_bytes(data, level=1)) == CM_VERSION == 2
+    assert version(dnacomp.compress_bytes(data, level=1, model="gru")) == FORMAT_VERSION == 3
+
+
+def test_gru_parameters_in_a_version_2_header_are_refused():
+    out = io.BytesIO()
+    write_header(out, {"kind": "fasta", "level": 1, "base_model": {"gru_mode": 3}}, version=2)
+    out.seek(0)
+    with pytest.raises(ArchiveError, match="GRU parameters in a version-2 archive"):
+        read_header(out)

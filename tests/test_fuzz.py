@@ -47,3 +47,12 @@ def test_a_block_claiming_100m_bases_is_rejected_within_a_second():
     with pytest.raises(ArchiveError, match="base stream"):
         decompress_stream(io.BytesIO(damaged), io.BytesIO())
     assert time.perf_counter() - start < 1.0
+
+
+def test_fuzz_seeds_include_a_gru_archive():
+    """Guards the fuzzer: damage also reaches the GRU's decoder (format version 3)."""
+    from fuzzing import GRU_SEEDS
+    from dnacomp.archive import inspect_stream
+    assert GRU_SEEDS
+    stats = inspect_stream(io.BytesIO(make_archive(SEED_FILES[GRU_SEEDS[0]], model="gru")))
+    assert stats.params["gru_mode"]

@@ -76,8 +76,9 @@ def table(workflow_run):
 
 def test_table_has_a_row_per_file_and_tool(table):
     assert [(r["file"], r["tool"], r["level"]) for r in table] == [
-        ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "gzip", "9"), ("tiny.fa", "mfcompress", "3"),
-        ("tiny.fa", "naf", "22"), ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "gzip", "9")]  # FASTA-only peers
+        ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "dnacomp-gru", "1"), ("tiny.fa", "gzip", "9"),
+        ("tiny.fa", "mfcompress", "3"), ("tiny.fa", "naf", "22"),
+        ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "dnacomp-gru", "1"), ("tiny.fq", "gzip", "9")]  # FASTA-only peers
 
 
 def test_numbers_match_the_files_on_disk(workflow_run, table):
@@ -107,7 +108,8 @@ def test_archives_restore_the_inputs(workflow_run, table):
             continue
         archive = workflow_run / row["archive"]
         original = (workflow_run / "data" / row["file"]).read_bytes()
-        restored = _dnacomp_restore(archive) if row["tool"] == "dnacomp" else gzip.decompress(archive.read_bytes())
+        restored = (_dnacomp_restore(archive) if row["tool"].startswith("dnacomp")
+                    else gzip.decompress(archive.read_bytes()))
         assert restored == original
         verify = json.loads((workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json").read_text())
         assert verify["restored_sha256"] == _sha(original)
@@ -179,8 +181,9 @@ def test_split_records_is_byte_exact(tmp_path, parts):
 def test_every_peer_has_a_conda_env():
     from dnacomp import peers
 
+    assert set(peers.OWN_TOOLS) == {"dnacomp", "dnacomp-gru"}
     for name in peers.TOOLS:
-        if name != "dnacomp":
+        if name not in peers.OWN_TOOLS:
             assert (REPO / "workflow" / "envs" / f"{name}.yaml").is_file(), name
 
 

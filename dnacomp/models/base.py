@@ -127,11 +127,11 @@ class ModelParams:
     # sees every model's and the CM's final prediction and is blended with the CM's output;
     # 3 = both (one GRU before the mixers, its output also in the final blend)
     gru_mode: int = 0
-    gru_hidden: int = 16  # hidden units
+    gru_hidden: int = 4  # hidden units
     gru_bptt: int = 16  # steps (binary decisions) per truncated-BPTT window and Adam step
     gru_lr: int = 20  # Adam step size, in units of 1e-4
     gru_seed: int = 1  # seeds the initial weights (PCG64)
-    gru_blend_lr: int = 2  # learning rate of the integer blend of CM and GRU (modes 2, 3)
+    gru_blend_lr: int = 3  # learning rate of the integer blend of CM and GRU (modes 2, 3)
 
     def to_dict(self) -> dict:
         return {
@@ -186,11 +186,11 @@ class ModelParams:
             codon_extra=tuple(int(x) for x in d["codon_extra"]),
             codon_ir=bool(d["codon_ir"]),
             gru_mode=int(d.get("gru_mode", 0)),
-            gru_hidden=int(d.get("gru_hidden", 16)),
+            gru_hidden=int(d.get("gru_hidden", 4)),
             gru_bptt=int(d.get("gru_bptt", 16)),
             gru_lr=int(d.get("gru_lr", 20)),
             gru_seed=int(d.get("gru_seed", 1)),
-            gru_blend_lr=int(d.get("gru_blend_lr", 2)),
+            gru_blend_lr=int(d.get("gru_blend_lr", 3)),
         )
 
     def validate(self) -> None:
@@ -356,8 +356,8 @@ class BaseModel:
                                                       params.gru_seed)
         else:
             self.gw, self.gs, self.gc = np.zeros(1), np.zeros(1), np.zeros(gru.N_GC, dtype=np.int64)
-        self.gwb = np.zeros(3 * 3 * 3, dtype=np.int64)  # blend of CM and GRU: set x (CM, GRU, bias)
-        self.gwb[0::3] = 1 << 16
+        self.gwb = np.zeros(3 * 2, dtype=np.int64)  # blend of CM and GRU: node x (CM, GRU)
+        self.gwb[0::2] = 1 << 16
         self.state = np.zeros(N_STATE, dtype=np.int64)
         self.state[S_MPTR] = -1
         self.state[S_RPTR] = -1
@@ -642,6 +642,8 @@ def code_bases(
                 cxb[j] = ce_offsets[j] + (((cphase << (2 * k)) + (hist & ((1 << (2 * k)) - 1))) << 2)
         # mixer learning rate: 4x at the start, decaying to mixer_lr after a few M bases
         lr = mixer_lr + (mixer_lr * 3 * (1 << 20)) // (pos + (1 << 20))
+        # the CM/GRU blend's rate: 4x gru_blend_lr at the start, 1x at 3 M bases, then down to 1
+        lr_blend = (gru_blend_lr << 22) // (pos + (1 << 20)) + 1
         o2 = hist & 15
         o6 = hist & 4095
 
@@ -747,7 +749,10 @@ def code_bases(
                 p = (2 * pf + pa1 + pa2) >> 2
             else:
                 p = (2 * pmix + pa1 + pa2) >> 2
-            # the GRU as a mixer: it sees the CM's outputs too; an integer blend weighs both
+            # the GRU as a mixer: it sees the CM's outputs too; an integer blend weighs both. The
+            # blend has one weight pair per node and no bias: with a bias, and weight sets chosen by
+            # the match state, its weights grew to 3-4 in long matches (saturated inputs) and it
+            # cost 0.1-0.5% on dm3 after the first 2 M bases
             bi = 0
             xb0 = 0
             pb = 0
@@ -757,9 +762,9 @@ def code_bases(
                     gs[go + 1] = stretch[min(max(pa1, 1), 65535)] * 0.00390625
                     gs[go + 2] = stretch[min(max(pa2, 1), 65535)] * 0.00390625
                     st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
-                bi = (nid * 3 + match_sel) * 3
+                bi = nid * 2
                 xb0 = stretch[min(max(p, 1), 65535)]
-                dotb = gwb[bi] * xb0 + gwb[bi + 1] * st_g + gwb[bi + 2] * 256
+                dotb = gwb[bi] * xb0 + gwb[bi + 1] * st_g
                 pb = squash[min(max(dotb >> 16, -2047), 2047) + 2047]
                 p = pb
             p = min(max(p, 16), 65536 - 16)
@@ -778,10 +783,9 @@ def code_bases(
             if gru_mode != 0:
                 gru_learn(gw, gs, gc, pow2, np.float64(bit), gru_lr)
                 if gru_mode & 2:
-                    eb = ((bit << 16) - pb) * gru_blend_lr
+                    eb = ((bit << 16) - pb) * lr_blend
                     gwb[bi] += (xb0 * eb) >> 18
                     gwb[bi + 1] += (st_g * eb) >> 18
-                    gwb[bi + 2] += (256 * eb) >> 18
             e1 = ((bit << 16) - pm1) * lr
             e2 = ((bit << 16) - pm2) * lr
             for j in range(n_in):

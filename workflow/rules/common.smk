@@ -76,7 +76,7 @@ def _tool_exes():
     out = {}
     for name in config.get("tools", {}):
         tool = peers.TOOLS[name]
-        if name != "dnacomp" and USE_CONDA:
+        if name not in peers.OWN_TOOLS and USE_CONDA:
             out[name] = peers.bare(tool)
         else:
             out[name] = peers.resolve(tool, PEER_DIRS)
@@ -115,13 +115,15 @@ def _runs() -> list:
 
 RUNS = _runs()
 AVAILABLE = [r for r in RUNS if r["available"]]
-PEER_NAMES = [t for t in peers.TOOLS if t != "dnacomp"]
+PEER_NAMES = [t for t in peers.TOOLS if t not in peers.OWN_TOOLS]
+OWN_TOOLS = list(peers.OWN_TOOLS)  # dnacomp, dnacomp-gru: the rules in compare.smk
 
 
 wildcard_constraints:
     file=r"[^/]+",
     level=r"[0-9A-Za-z]+",
     peer="|".join(PEER_NAMES),
+    own="|".join(OWN_TOOLS),
 
 
 FAILED_MARK = "DNACOMP-WORKFLOW: STEP FAILED"

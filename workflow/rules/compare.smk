@@ -39,35 +39,37 @@ rule prepare_uppercase:
         peers.uppercase_copy(input[0], output[0])
 
 
+# dnacomp itself ({own} = dnacomp, or dnacomp-gru for --model gru): the interpreter running
+# Snakemake, no conda environment.
 rule compress_dnacomp:
     input:
         "results/plain/{file}",
     output:
-        "results/archives/{file}/dnacomp-{level}.dnac",
+        "results/archives/{file}/{own}-{level}.dnac",
     benchmark:
-        repeat("results/benchmarks/{file}/dnacomp-{level}.compress.tsv", REPEAT)
+        repeat("results/benchmarks/{file}/{own}-{level}.compress.tsv", REPEAT)
     log:
-        "results/logs/{file}/dnacomp-{level}.compress.log",
-    threads: config["tools"].get("dnacomp", {}).get("threads", 1)
+        "results/logs/{file}/{own}-{level}.compress.log",
+    threads: lambda w: config["tools"].get(w.own, {}).get("threads", 1)
     params:
-        cmd=lambda w, input, output, threads: step_shell("dnacomp", "compress", input[0], output[0], w.level,
-                                                        step_log(w, "dnacomp", "compress"), threads),
+        cmd=lambda w, input, output, threads: step_shell(w.own, "compress", input[0], output[0], w.level,
+                                                        step_log(w, w.own, "compress"), threads),
     shell:
         "{params.cmd}"
 
 
 rule decompress_dnacomp:
     input:
-        "results/archives/{file}/dnacomp-{level}.dnac",
+        "results/archives/{file}/{own}-{level}.dnac",
     output:
-        temp("results/restored/{file}/dnacomp-{level}.out"),
+        temp("results/restored/{file}/{own}-{level}.out"),
     benchmark:
-        repeat("results/benchmarks/{file}/dnacomp-{level}.decompress.tsv", REPEAT)
+        repeat("results/benchmarks/{file}/{own}-{level}.decompress.tsv", REPEAT)
     log:
-        "results/logs/{file}/dnacomp-{level}.decompress.log",
+        "results/logs/{file}/{own}-{level}.decompress.log",
     params:
-        cmd=lambda w, input, output: step_shell("dnacomp", "decompress", input[0], output[0], w.level,
-                                                step_log(w, "dnacomp", "decompress")),
+        cmd=lambda w, input, output: step_shell(w.own, "decompress", input[0], output[0], w.level,
+                                                step_log(w, w.own, "decompress")),
     shell:
         "{params.cmd}"
 

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 
-TOOL_COLORS = {"dnacomp": "#d62728", "gzip": "#7f7f7f", "bzip2": "#bcbd22", "xz": "#8c564b", "zstd": "#17becf",
+TOOL_COLORS = {"dnacomp": "#d62728", "dnacomp-gru": "#8b0000", "gzip": "#7f7f7f", "bzip2": "#bcbd22", "xz": "#8c564b", "zstd": "#17becf",
                "mfcompress": "#1f77b4", "geco3": "#9467bd", "naf": "#e377c2", "fqzcomp": "#2ca02c",
                "cram": "#ff7f0e"}
 
