@@ -205,6 +205,14 @@ BAD = [
     dict(codon_extra=(11,)),
     dict(codon_extra=(1, 2, 3, 4, 5, 6, 7)),
     dict(orders=[2, 3], ir=[False, False]),
+    dict(gru_mode=4),
+    dict(gru_mode=2, gru_hidden=0),
+    dict(gru_mode=2, gru_hidden=65),  # a hostile header must not make each base cost 1000x
+    dict(gru_mode=2, gru_bptt=257),
+    dict(gru_mode=2, gru_lr=0),
+    dict(gru_mode=2, gru_seed=-1),
+    dict(gru_mode=2, gru_blend_lr=256),
+    dict(gru_mode=2, gru_hidden=4.0),
 ]
 
 

@@ -237,7 +237,8 @@ class ModelParams:
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
                 type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
-        if not (0 <= self.gru_mode <= 3 and 1 <= self.gru_hidden <= 256 and 1 <= self.gru_bptt <= 1024
+        # bounded so that a hostile header cannot make each base cost more than ~100x the CM's
+        if not (0 <= self.gru_mode <= 3 and 1 <= self.gru_hidden <= 64 and 1 <= self.gru_bptt <= 256
                 and 1 <= self.gru_lr <= 100000 and 0 <= self.gru_seed < 1 << 63
                 and 0 <= self.gru_blend_lr <= 255):
             raise ValueError("GRU parameters out of range")
