@@ -69,7 +69,7 @@ GRAD_CLIP = 4.0  # per-parameter gradient of one window is clipped to +-this
 
 
 def n_params(hidden: int, inputs: int) -> int:
-    return inputs * 3 * hidden + hidden * 3 * hidden + 6 * hidden + hidden + inputs + 1 + inputs * hidden
+    return _layout(hidden, inputs)[8]
 
 
 def slot_size(hidden: int, inputs: int) -> int:
@@ -86,7 +86,7 @@ def new_state(hidden: int, inputs: int, bptt: int, seed: int) -> tuple[np.ndarra
     unit = rng.integers(0, 1 << 53, size=p, dtype=np.int64).astype(np.float64) * (1.0 / (1 << 53))
     bound = 1.0 / math.sqrt(hidden)
     gw[:p] = (unit * 2.0 - 1.0) * bound
-    o = _offsets(hidden, inputs)
+    o = _layout(hidden, inputs)
     gw[o[4]:o[4] + hidden] *= 0.125  # w_o
     gw[o[5]:o[5] + inputs + 1] = 0.0  # v and b_o
     gw[o[7]:o[7] + inputs * hidden] *= 0.125  # U
@@ -96,24 +96,11 @@ def new_state(hidden: int, inputs: int, bptt: int, seed: int) -> tuple[np.ndarra
     return gw, gs, gc
 
 
-def _offsets(hidden: int, inputs: int) -> tuple[int, ...]:
-    """Start of W_x, W_h, b_x, b_h, w_o, v, b_o in the parameter vector (as in ``_layout``)."""
-    h3 = 3 * hidden
-    wx = 0
-    wh = wx + inputs * h3
-    bx = wh + hidden * h3
-    bh = bx + h3
-    wo = bh + h3
-    v = wo + hidden
-    bo = v + inputs
-    return wx, wh, bx, bh, wo, v, bo, bo + 1
-
-
 def unpack(gw: np.ndarray, hidden: int, inputs: int) -> dict[str, np.ndarray]:
     """The parameters as torch-shaped arrays (views): weight_ih (3H x I), weight_hh (3H x H),
     bias_ih, bias_hh, w_o, v, b_o. For tests and for reading a trained model."""
     h3 = 3 * hidden
-    wx, wh, bx, bh, wo, v, bo, u = _offsets(hidden, inputs)
+    wx, wh, bx, bh, wo, v, bo, u, _ = _layout(hidden, inputs)
     return {
         "u": gw[u:u + inputs * hidden].reshape(inputs, hidden),
         "weight_ih": gw[wx:wh].reshape(inputs, h3).T,
@@ -184,6 +171,8 @@ def _flush(x):
 
 @njit(cache=True, inline="always")
 def _layout(hh, ii):
+    """Where W_x, W_h, b_x, b_h, w_o, v, b_o and U start in the parameter vector, and its
+    length: the one definition of the layout, for the kernels and for Python alike."""
     h3 = 3 * hh
     wx = 0
     wh = wx + ii * h3
