@@ -129,7 +129,7 @@ class ModelParams:
     gru_mode: int = 0
     gru_hidden: int = 4  # hidden units
     gru_bptt: int = 16  # steps (binary decisions) per truncated-BPTT window and Adam step
-    gru_lr: int = 20  # Adam step size, in units of 1e-4
+    gru_lr: int = 8  # Adam step size, in units of 1e-4
     gru_seed: int = 1  # seeds the initial weights (PCG64)
     gru_blend_lr: int = 3  # learning rate of the integer blend of CM and GRU (modes 2, 3)
 
@@ -188,7 +188,7 @@ class ModelParams:
             gru_mode=int(d.get("gru_mode", 0)),
             gru_hidden=int(d.get("gru_hidden", 4)),
             gru_bptt=int(d.get("gru_bptt", 16)),
-            gru_lr=int(d.get("gru_lr", 20)),
+            gru_lr=int(d.get("gru_lr", 8)),
             gru_seed=int(d.get("gru_seed", 1)),
             gru_blend_lr=int(d.get("gru_blend_lr", 3)),
         )
