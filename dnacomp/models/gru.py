@@ -72,7 +72,9 @@ def n_params(hidden: int, inputs: int) -> int:
     return _layout(hidden, inputs)[8]
 
 
-def slot_size(hidden: int, inputs: int) -> int:
+@njit(cache=True, inline="always")
+def slot_size(hidden, inputs):
+    """Values in one step record of the ring (see ``_slot``)."""
     return inputs + 7 * hidden + 2
 
 
@@ -186,11 +188,21 @@ def _layout(hh, ii):
 
 
 @njit(cache=True, inline="always")
+def _slot(gs, base, hh, ii):
+    """Views of the step record at ``base``: input x, previous h, r, z, n, W_hn h + b_hn, new h,
+    w_o + U^T x; the logit and the target follow at base + I + 7H and + 1."""
+    o = base + ii
+    return (gs[base:o], gs[o:o + hh], gs[o + hh:o + 2 * hh], gs[o + 2 * hh:o + 3 * hh],
+            gs[o + 3 * hh:o + 4 * hh], gs[o + 4 * hh:o + 5 * hh], gs[o + 5 * hh:o + 6 * hh],
+            gs[o + 6 * hh:o + 7 * hh])
+
+
+@njit(cache=True, inline="always")
 def input_offset(gs, gc):
     """Where the caller writes the next step's I inputs (inside the current ring slot)."""
     hh = gc[G_H]
     ii = gc[G_I]
-    return hh + gc[G_STEP] * (ii + 7 * hh + 2)
+    return hh + gc[G_STEP] * slot_size(hh, ii)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -206,17 +218,10 @@ def gru_step(gw, gs, gc, pow2):
     tt = gc[G_T]
     h3 = 3 * hh
     wx, wh, bx, bh, wo, v, bo, uo, _ = _layout(hh, ii)
-    ss = ii + 7 * hh + 2
+    ss = slot_size(hh, ii)
     base = hh + gc[G_STEP] * ss
     h = gs[0:hh]
-    x = gs[base:base + ii]
-    hp = gs[base + ii:base + ii + hh]
-    rr = gs[base + ii + hh:base + ii + 2 * hh]
-    zz = gs[base + ii + 2 * hh:base + ii + 3 * hh]
-    nn = gs[base + ii + 3 * hh:base + ii + 4 * hh]
-    hn = gs[base + ii + 4 * hh:base + ii + 5 * hh]
-    hnew = gs[base + ii + 5 * hh:base + ii + 6 * hh]
-    uu = gs[base + ii + 6 * hh:base + ii + 7 * hh]
+    x, hp, rr, zz, nn, hn, hnew, uu = _slot(gs, base, hh, ii)
     sc = hh + tt * ss
     ax = gs[sc:sc + h3]
     ah = gs[sc + h3:sc + 2 * h3]
@@ -273,7 +278,7 @@ def gru_learn(gw, gs, gc, pow2, target, lr):
     hh = gc[G_H]
     ii = gc[G_I]
     tt = gc[G_T]
-    ss = ii + 7 * hh + 2
+    ss = slot_size(hh, ii)
     gs[hh + gc[G_STEP] * ss + ii + 7 * hh + 1] = target
     gc[G_STEP] += 1
     if gc[G_STEP] < tt:
@@ -289,7 +294,7 @@ def backward(gw, gs, gc, pow2):
     hh = gc[G_H]
     ii = gc[G_I]
     tt = gc[G_T]
-    ss = ii + 7 * hh + 2
+    ss = slot_size(hh, ii)
     h3 = 3 * hh
     wx, wh, bx, bh, wo, v, bo, uo, npar = _layout(hh, ii)
     grad = gw[npar:2 * npar]
@@ -308,14 +313,7 @@ def backward(gw, gs, gc, pow2):
         dhn[k] = 0.0
     for s in range(tt - 1, -1, -1):
         base = hh + s * ss
-        x = gs[base:base + ii]
-        hp = gs[base + ii:base + ii + hh]
-        rr = gs[base + ii + hh:base + ii + 2 * hh]
-        zz = gs[base + ii + 2 * hh:base + ii + 3 * hh]
-        nn = gs[base + ii + 3 * hh:base + ii + 4 * hh]
-        hn = gs[base + ii + 4 * hh:base + ii + 5 * hh]
-        hnew = gs[base + ii + 5 * hh:base + ii + 6 * hh]
-        uu = gs[base + ii + 6 * hh:base + ii + 7 * hh]
+        x, hp, rr, zz, nn, hn, hnew, uu = _slot(gs, base, hh, ii)
         logit = gs[base + ii + 7 * hh]
         dl = _sigmoid(logit, pow2) - gs[base + ii + 7 * hh + 1]
         grad[bo] += dl
