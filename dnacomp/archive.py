@@ -25,7 +25,7 @@ from .codecs.fields import decode_fields, encode_fields, method_name
 from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, read_block_or_footer, read_header,
                         write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
-from .fileio import sniff_stream
+from .fileio import sniff_stream, write_fully
 from .formats.chunks import iter_chunks
 from .formats.detect import detect_format
 from .formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
@@ -73,12 +73,14 @@ class ArchiveStats:
 
 
 class _CountingWriter:
+    """Counts the archive's bytes; every write is complete (``fileio.write_fully``)."""
+
     def __init__(self, out: BinaryIO):
         self.out = out
         self.count = 0
 
     def write(self, data: bytes) -> int:
-        self.out.write(data)
+        write_fully(self.out, data)
         self.count += len(data)
         return len(data)
 
@@ -196,7 +198,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
         chunk = _decode_block(item, kind, unparse, decoder)
         sha.update(chunk)
         if dst is not None:
-            dst.write(chunk)
+            write_fully(dst, chunk)
         stats.input_bytes += len(chunk)
         stats.n_symbols += item.n_symbols
         stats.n_records += item.n_records
