@@ -1,4 +1,10 @@
-"""Opening inputs (plain, gzip/BGZF, stdin) and writing outputs atomically.
+"""Opening inputs (plain, gzip/BGZF, stdin) and writing outputs completely and atomically.
+
+Why complete writes: ``write`` on a raw file (``sys.stdout.buffer`` under ``python -u`` or
+``PYTHONUNBUFFERED=1``, set in most containers) may write fewer bytes than asked, on a full disk
+or a pipe whose reader left; ignoring the count silently truncates the output and exits 0. Every
+archive or restored byte goes through :func:`write_fully`, which loops until all is written or
+the system reports the error.
 
 Why atomic output: a compressor is trusted with the only copy of someone's data. Output goes to a
 temporary file beside the target and is renamed over it only once complete (and fsynced), so an
@@ -18,6 +24,7 @@ from contextlib import contextmanager
 from typing import BinaryIO, Iterator
 
 from .errors import DnacompError
+from .signals import deferred
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -103,33 +110,100 @@ def sniff_stream(stream: BinaryIO, size: int = 1 << 16) -> tuple[bytes, BinaryIO
     return head, io.BufferedReader(PrefixedReader(head, stream), buffer_size=1 << 20)
 
 
+def write_fully(out: BinaryIO, data) -> None:
+    """Writes all of ``data`` or raises: loops over short writes of raw (unbuffered) files."""
+    view = memoryview(data).cast("B")
+    while view.nbytes:
+        n = out.write(view)
+        if n is None:  # a non-blocking file that would block: cannot happen on our outputs
+            raise BlockingIOError(0, "output would block")
+        if n <= 0:
+            raise OSError(0, "output accepted no bytes")
+        if n >= view.nbytes:
+            return
+        view = view[n:]
+
+
+class FullWriter:
+    """A binary writer whose ``write`` always writes everything (see :func:`write_fully`);
+    errors name the output (``<stdout>``) rather than the input being read."""
+
+    def __init__(self, out: BinaryIO, name: str):
+        self.out = out
+        self.name = name
+
+    def write(self, data) -> int:
+        try:
+            write_fully(self.out, data)
+        except OSError as exc:
+            if exc.filename is None:
+                exc.filename = self.name
+            raise
+        return len(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
 @contextmanager
 def atomic_output(path: str, force: bool) -> Iterator[BinaryIO]:
-    """Yields a temporary file that becomes ``path`` only when the block exits without error."""
-    if os.path.lexists(path) and not force:
-        raise DnacompError(f"{path}: already exists; use -f to overwrite")
+    """Yields a temporary file that becomes ``path`` only when the block exits without error.
+
+    An existing FIFO or character device (``-o /dev/null``) is written directly instead: it cannot
+    be replaced, and renaming a file over it would destroy it (as root, /dev/null itself)."""
+    directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise DnacompError(f"{path}: is a directory")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".dnacomp-", suffix=".tmp", dir=directory)
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        with open(path, "wb") as stream:
+            yield stream
+        return
+    if os.path.lexists(path) and not force:
+        raise DnacompError(f"{path}: already exists; use -f to overwrite")
+    if not os.path.isdir(directory):
+        raise DnacompError(f"{path}: cannot write it, the directory {os.path.dirname(path) or '.'} does not exist")
+    tmp = None
     try:
+        with deferred():  # a signal between creating the file and naming it would leak it
+            fd, tmp = tempfile.mkstemp(prefix=".dnacomp-", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            exc.filename = path  # "x.fa.dnac: No space left on device", not the temporary name
         try:
-            os.unlink(tmp)
+            if tmp is not None:
+                os.unlink(tmp)
         except OSError:
             pass
         raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Makes the rename durable before the caller removes the input (a crash must not lose both)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def copy_mode(src: str, dst: str) -> None:
-    """Gives the output the input's permission bits and times, as gzip does."""
+    """Gives the output the input's permission bits and times, as gzip does (regular files only:
+    never chmod a device given as ``-o /dev/null``, nor copy a FIFO's bits)."""
     try:
         st = os.stat(src)
+        if not (stat.S_ISREG(st.st_mode) and stat.S_ISREG(os.stat(dst).st_mode)):
+            return
         os.chmod(dst, stat.S_IMODE(st.st_mode))
         os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
     except OSError:
