@@ -19,6 +19,7 @@ import os
 from .archive import ArchiveStats, compress_stream, decompress_stream, inspect_stream
 from .errors import DnacompError
 from .fileio import atomic_output, open_input
+from .jobs import refuse_same_file
 from .models.levels import DEFAULT_LEVEL
 
 SUFFIX = ".dnac"
@@ -43,6 +44,7 @@ def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAUL
                   force: bool = False, progress=None, model: str = "cm") -> ArchiveStats:
     """``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     out_path = out_path or default_archive_name(path)
+    refuse_same_file(path, out_path)
     with open_input(path) as src, atomic_output(out_path, force) as dst:
         return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress,
                                model=model)
@@ -50,6 +52,7 @@ def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAUL
 
 def decompress_file(path: str, out_path: str | None = None, *, force: bool = False, progress=None) -> ArchiveStats:
     out_path = out_path or default_restored_name(path)
+    refuse_same_file(path, out_path)
     with _open_archive(path) as src, atomic_output(out_path, force) as dst:
         return decompress_stream(src, dst, progress=progress)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import stat
 import sys
 import traceback
 from typing import Callable
@@ -15,6 +17,8 @@ from tqdm import tqdm
 
 from . import __version__
 from .errors import DnacompError
+from .jobs import Job, display_name, plan_jobs, still_same_file
+from .signals import Terminated, die_by_signal, terminate_by_unwinding
 
 EPILOG = """\
 examples:
@@ -62,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "levels (they set the base model; FASTQ qualities and read names use the same\n"
                           "models at every level):\n" + levels,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    comp.add_argument("files", nargs="+", metavar="FILE")
+    comp.add_argument("files", nargs="+", metavar="FILE", help="FASTA/FASTQ files, plain or gzipped ('-' = stdin)")
     for lv in range(1, 10):
         comp.add_argument(f"-{lv}", dest="level", action="store_const", const=lv, help=argparse.SUPPRESS)
     comp.add_argument("-l", "--level", dest="level", type=int, choices=range(1, 10), metavar="N", help=LEVEL_HELP)
@@ -77,24 +81,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     dec = sub.add_parser("decompress", aliases=["d"], parents=[common], help=".dnac -> original file",
                          description="Restore the original files, verified against their checksums.")
-    dec.add_argument("files", nargs="+", metavar="FILE")
+    dec.add_argument("files", nargs="+", metavar="FILE", help=".dnac archives ('-' = stdin)")
     dec.set_defaults(func=cmd_decompress)
 
     info = sub.add_parser("info", help="stream sizes and bits/base of archives")
-    info.add_argument("files", nargs="+", metavar="FILE")
-    info.add_argument("--debug", action="store_true")
+    info.add_argument("files", nargs="+", metavar="FILE", help="archives ('-' = stdin)")
+    info.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     info.set_defaults(func=cmd_info)
 
     test = sub.add_parser("test", aliases=["t"], help="decode and verify archives, write nothing")
-    test.add_argument("files", nargs="+", metavar="FILE")
-    test.add_argument("-q", "--quiet", action="store_true")
-    test.add_argument("--debug", action="store_true")
+    test.add_argument("files", nargs="+", metavar="FILE", help="archives ('-' = stdin)")
+    test.add_argument("-q", "--quiet", action="store_true", help="print nothing for archives that pass")
+    test.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     test.set_defaults(func=cmd_test)
 
     bench = sub.add_parser("bench", help="compare levels and peer tools on one file",
                            description="Compress, decompress and verify FILE with dnacomp levels and "
                                        "peer tools found on PATH; print bits/base, speed and peak memory.")
-    bench.add_argument("file", metavar="FILE")
+    bench.add_argument("file", metavar="FILE", help="a FASTA or FASTQ file (plain or gzipped)")
     bench.add_argument("--levels", default="1,%d,9" % DEFAULT_LEVEL, help="dnacomp levels, comma separated")
     bench.add_argument("--tools", default="auto",
                        help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,naf (FASTA), "
@@ -102,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "missing ones are reported as not available (default: %(default)s)")
     bench.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are reported")
     bench.add_argument("--tsv", metavar="PATH", help="also write the table as TSV")
-    bench.add_argument("--debug", action="store_true")
+    bench.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     bench.set_defaults(func=cmd_bench)
     return parser
 
@@ -113,38 +117,77 @@ def _progress_bar(total: int | None, desc: str, quiet: bool):
 
 
 def _input_size(path: str) -> int | None:
+    """The progress bar's total: the size of a plain regular file, else unknown."""
     if path == "-" or path.endswith((".gz", ".bgz")):
         return None
     try:
-        return os.path.getsize(path)
+        st = os.stat(path)
     except OSError:
         return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-def _each_file(args, work: Callable[[str], None]) -> int:
-    if args.output and len(args.files) > 1:
-        raise DnacompError("-o takes a single input file")
+def _named(message: str, source: str) -> str:
+    """Every error names its file: archive and codec errors are raised without it."""
+    name = display_name(source)
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
+def _report_error(message: str) -> None:
+    print(f"dnacomp: {message}", file=sys.stderr)
+
+
+def _run_jobs(args, jobs: list[Job], work: Callable[[Job], None]) -> int:
+    """Runs each job that the plan allows; one failing file does not stop the others (gzip)."""
     status = 0
-    for path in args.files:
+    reported = set()
+    for job in jobs:
+        if job.error:
+            if job.error not in reported:  # a collision is one message for both inputs
+                _report_error(job.error)
+                reported.add(job.error)
+            status = 1
+            continue
         try:
-            work(path)
+            work(job)
+        except BrokenPipeError:
+            raise
         except DnacompError as exc:
             if getattr(args, "debug", False):
                 raise
-            print(f"dnacomp: {exc}", file=sys.stderr)
+            _report_error(_named(str(exc), job.source))
             status = 1
         except OSError as exc:
             if getattr(args, "debug", False):
                 raise
-            name = exc.filename or path
-            print(f"dnacomp: {name}: {exc.strerror or exc}", file=sys.stderr)
+            _report_error(f"{exc.filename or display_name(job.source)}: {exc.strerror or exc}")
             status = 1
     return status
 
 
-def _remove_input(path: str, args) -> None:
-    if not args.keep and not args.stdout and path != "-":
-        os.unlink(path)
+def _plan(args, default_output: Callable[[str], str]) -> list[Job]:
+    return plan_jobs(args.files, output=args.output, to_stdout=args.stdout, keep=args.keep,
+                     force=args.force, default_output=default_output)
+
+
+def _each_file(args, work: Callable[[str], None]) -> int:
+    """For commands that write no files (test, info): every file, its errors named."""
+    jobs = [Job(path, None, remove_input=False) for path in args.files]
+    return _run_jobs(args, jobs, lambda job: work(job.source))
+
+
+def _remove_input(job: Job) -> None:
+    if not job.remove_input:
+        return
+    if still_same_file(job):
+        os.unlink(job.source)
+    else:
+        print(f"dnacomp: {job.source}: was replaced while it was being read; not removed", file=sys.stderr)
+
+
+def _stdout_writer():
+    from .fileio import FullWriter
+    return FullWriter(sys.stdout.buffer, "<stdout>")
 
 
 def cmd_compress(args) -> int:
@@ -152,33 +195,31 @@ def cmd_compress(args) -> int:
     from .archive import compress_stream
     from .fileio import atomic_output, copy_mode, open_input
 
-    def work(path: str) -> None:
-        to_stdout = args.stdout or (path == "-" and not args.output)
-        if to_stdout and sys.stdout.isatty() and not args.force:
+    def work(job: Job) -> None:
+        path, source = job.source, display_name(job.source)
+        if job.output is None and sys.stdout.isatty() and not args.force:
             raise DnacompError("compressed data not written to a terminal; use -f to force, or -o")
-        with open_input(path) as src, _progress_bar(_input_size(path), os.path.basename(path), args.quiet) as bar:
-            if to_stdout:
-                stats = compress_stream(src, sys.stdout.buffer, level=args.level, source=path,
-                                        threads=args.threads, progress=bar.update, model=args.model)
-                sys.stdout.buffer.flush()
-                out = "<stdout>"
+        with open_input(path) as src, _progress_bar(_input_size(path), os.path.basename(source), args.quiet) as bar:
+            options = dict(level=args.level, source=source, threads=args.threads, progress=bar.update,
+                           model=args.model)
+            if job.output is None:
+                dst = _stdout_writer()
+                stats = compress_stream(src, dst, **options)
+                dst.flush()
             else:
-                out = args.output or default_archive_name(path)
-                with atomic_output(out, args.force) as dst:
-                    stats = compress_stream(src, dst, level=args.level, source=path,
-                                            threads=args.threads, progress=bar.update, model=args.model)
+                with atomic_output(job.output, args.force) as out:
+                    stats = compress_stream(src, out, **options)
                 if path != "-":
-                    copy_mode(path, out)
+                    copy_mode(path, job.output)
         if args.verbose:
-            print(f"{path} -> {out}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
+            print(f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
                   f"{stats.bits_per_base:.4f} bits/base over {stats.n_symbols:,} symbols, "
                   f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
-        if not to_stdout:
-            _remove_input(path, args)
+        _remove_input(job)
 
     if args.threads < 1:
         raise DnacompError("--threads must be at least 1")
-    return _each_file(args, work)
+    return _run_jobs(args, _plan(args, default_archive_name), work)
 
 
 def cmd_decompress(args) -> int:
@@ -186,26 +227,24 @@ def cmd_decompress(args) -> int:
     from .archive import decompress_stream
     from .fileio import atomic_output, copy_mode
 
-    def work(path: str) -> None:
-        to_stdout = args.stdout or (path == "-" and not args.output)
-        with _open_archive(path) as src, _progress_bar(None, os.path.basename(path), args.quiet) as bar:
-            if to_stdout:
-                stats = decompress_stream(src, sys.stdout.buffer, progress=bar.update)
-                sys.stdout.buffer.flush()
-                out = "<stdout>"
+    def work(job: Job) -> None:
+        path, source = job.source, display_name(job.source)
+        with _open_archive(path) as src, _progress_bar(None, os.path.basename(source), args.quiet) as bar:
+            if job.output is None:
+                dst = _stdout_writer()
+                stats = decompress_stream(src, dst, progress=bar.update)
+                dst.flush()
             else:
-                out = args.output or default_restored_name(path)
-                with atomic_output(out, args.force) as dst:
-                    stats = decompress_stream(src, dst, progress=bar.update)
+                with atomic_output(job.output, args.force) as out:
+                    stats = decompress_stream(src, out, progress=bar.update)
                 if path != "-":
-                    copy_mode(path, out)
+                    copy_mode(path, job.output)
         if args.verbose:
-            print(f"{path} -> {out}: {stats.input_bytes:,} bytes restored and verified, "
+            print(f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} bytes restored and verified, "
                   f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
-        if not to_stdout:
-            _remove_input(path, args)
+        _remove_input(job)
 
-    return _each_file(args, work)
+    return _run_jobs(args, _plan(args, default_restored_name), work)
 
 
 def cmd_test(args) -> int:
@@ -214,9 +253,9 @@ def cmd_test(args) -> int:
     def work(path: str) -> None:
         stats = test_file(path)
         if not args.quiet:
-            print(f"{path}: OK ({stats.input_bytes:,} bytes, {stats.n_records:,} records, sha256 verified)")
+            print(f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {_plural(stats.n_records, 'record')}, "
+                  "sha256 verified)")
 
-    args.output = None
     return _each_file(args, work)
 
 
@@ -225,9 +264,8 @@ def cmd_info(args) -> int:
     from .report import format_info
 
     def work(path: str) -> None:
-        print(format_info(path, archive_info(path)))
+        print(format_info(display_name(path), archive_info(path)))
 
-    args.output = None
     return _each_file(args, work)
 
 
@@ -239,11 +277,39 @@ def cmd_bench(args) -> int:
     return run_bench(args.file, levels=levels, tools=tools, repeat=args.repeat, tsv=args.tsv)
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _refuse_bad_level_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """``-10`` would otherwise parse as ``-1`` with a stray '0' and a puzzling message."""
+    for arg in argv:
+        if arg == "--":
+            return
+        if len(arg) > 1 and arg[0] == "-" and arg[1:].isdigit() and not 1 <= int(arg[1:]) <= 9:
+            parser.error(f"unknown level {arg}: levels are -1 (fastest) .. -9 (strongest)")
+
+
+def _in_main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 ok, 1 a file failed, 2 usage; killed by the signal that stopped it (TERM,
+    HUP, PIPE) after removing any temporary output, as gzip does; 130 after Ctrl-C."""
+    import contextlib
+
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    _refuse_bad_level_flags(parser, argv)
     args = parser.parse_args(argv)
+    signals = terminate_by_unwinding() if _in_main_thread() else contextlib.nullcontext()
     try:
-        return args.func(args)
+        with signals:
+            status = args.func(args)
+            sys.stdout.flush()  # a reader that left shows up here at the latest
+        return status
     except DnacompError as exc:
         if args.debug:
             raise
@@ -254,11 +320,14 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print("dnacomp: interrupted; no partial output was left", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return 1
+    except Terminated as stop:
+        print(f"dnacomp: stopped by {signal.Signals(stop.signum).name}; no temporary file was left",
+              file=sys.stderr)
+        die_by_signal(stop.signum)
+        raise  # not reached
+    except BrokenPipeError:  # the reader left (| head): no message, SIGPIPE's status, like gzip
+        die_by_signal(signal.SIGPIPE)
+        raise  # not reached
 
 
 if __name__ == "__main__":
