@@ -12,9 +12,9 @@ Byte format (integers little-endian; an empty quality array codes as zero bytes)
          fewest binary decisions); internal nodes are numbered 0..S-2 in order of creation
     u8   nq: the quality byte of N bases, flag-coded (one of the S bytes), or 0 = no flag
     u8   pos_shift (0..MAX_POS_SHIFT = 31): position bucket = min(pos >> pos_shift, 127); the
-         encoder picks the smallest shift that maps the longest read of the chunk to <= 128
-         buckets (17 from 8,454,144 bp on, 24 for a read of 2^31 bp) and never more than 31
-         (longer reads just share the last bucket). Earlier code accepted only 0..16 (and its
+         encoder picks the smallest shift with (longest read of the chunk >> shift) <= 128 (17
+         from 8,454,144 bp on, 24 for a read of 2^31 bp), never more than 31 (the positions of
+         longer reads just share the last bucket). Earlier code accepted only 0..16 (and its
          encoder failed on such reads, so no stream it wrote has a larger shift); accepting more
          decodes every older stream byte for byte and the encoder writes the same bytes for
          every input it coded before, so the version stays 1
