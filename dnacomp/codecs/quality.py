@@ -542,7 +542,9 @@ def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[in
         shift += 1
     nb = (n - 1).bit_length()
     ab = max(8, (n - 1).bit_length() - 6)
-    decisions_x16 = int((counts * np.array(lens, dtype=np.int64)).sum() * 16 // max(int(counts.sum()), 1))
+    # in Python integers: S <= 94 terms, and exact however many qualities (no int64 overflow)
+    decisions = sum(int(c) * int(ln) for c, ln in zip(counts, lens))
+    decisions_x16 = decisions * 16 // max(sum(int(c) for c in counts), 1)
     layout = WIDE_MODELS if decisions_x16 > WIDE_DECISIONS_X16 else FAST_MODELS if fast else DEFAULT_MODELS
     if fast:
         nb = min(nb, FAST_MAX_BITS)
