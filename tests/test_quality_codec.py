@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.quality import (F_DELTA, F_POS, F_Q1, F_Q2, F_Q3, MAX_SYMBOLS, QualParams, _mask,
+from dnacomp.codecs.quality import (F_DELTA, F_POS, F_Q1, F_Q2, F_Q3, MAX_POS_SHIFT, MAX_SYMBOLS, QualParams,
+                                    _huffman_lengths, _mask, choose_params,
                                     decode_qualities, encode_qualities)
 from dnacomp.errors import ArchiveError
 
@@ -349,3 +350,116 @@ def test_a_header_asking_for_huge_tables_on_a_small_stream_is_rejected(real_like
     data[at + 2] = 22
     with pytest.raises(ArchiveError, match="too large"):
         decode_qualities(bytes(data), readlen, is_n)
+
+
+# ---- long reads (issue 12: a read of >= 8,454,144 bp chose pos_shift 17, validate refused it) ---
+
+#: the shortest read for which (length >> 16) > 128, i.e. the first one needing pos_shift 17
+FIRST_SHIFT_17 = 129 << 16  # 8,454,144
+
+
+def _chooser_input(lengths: list[int], repeats: list[int], weights: list[int]):
+    """(n, readlen, counts, lens) as encode_qualities hands them to choose_params: the read
+    lengths, n = their sum, a histogram of n qualities over len(weights) symbols, its code."""
+    readlen = np.repeat(np.array(lengths, dtype=np.int64), repeats)
+    if readlen.sum() < 2:  # one quality is one symbol: the encoder chooses nothing
+        readlen = np.append(readlen, 1)
+    n = int(readlen.sum())
+    w = np.array(weights[:max(2, min(len(weights), n))], dtype=np.float64)
+    counts = np.maximum(1, np.floor(w / w.sum() * n)).astype(np.int64)
+    counts[int(np.argmax(counts))] += n - int(counts.sum())
+    assert counts.min() >= 1 and int(counts.sum()) == n
+    return n, readlen, counts, _huffman_lengths(counts)
+
+
+def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast):
+    params = choose_params(n, readlen, counts, lens, fast)
+    params.validate()
+    params.check_size(n)
+    raw = params.to_bytes()
+    back, end = QualParams.from_bytes(b"\xAA" + raw + b"\x55", 1)  # what the decoder reads
+    assert end == 1 + len(raw) and back.to_bytes() == raw
+    assert vars(back) == vars(params)
+    # the position buckets: the smallest shift with (longest read >> shift) <= 128, so the
+    # read's positions spread over buckets 0..127 (the min(, 127) folds at most a last partial one)
+    maxlen = int(readlen.max())
+    shift = params.pos_shift
+    assert maxlen >> shift <= 128
+    assert shift == 0 or maxlen >> (shift - 1) > 128
+    return params
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lengths=st.lists(st.integers(1, 2**31), min_size=1, max_size=8),
+       repeats=st.lists(st.integers(1, 1 << 17), min_size=8, max_size=8),
+       weights=st.lists(st.integers(1, 2**40), min_size=2, max_size=MAX_SYMBOLS),
+       fast=st.booleans())
+@example(lengths=[FIRST_SHIFT_17], repeats=[1] * 8, weights=[1] * 40, fast=False)
+@example(lengths=[FIRST_SHIFT_17 - 1], repeats=[1] * 8, weights=[1] * 40, fast=False)
+@example(lengths=[2**31], repeats=[1] * 8, weights=[1 << k for k in range(MAX_SYMBOLS)], fast=False)
+@example(lengths=[2**31], repeats=[1 << 17] * 8, weights=[1] * MAX_SYMBOLS, fast=True)
+@example(lengths=[1], repeats=[2] * 8, weights=[1, 1], fast=False)
+def test_property_the_chooser_never_picks_what_the_decoder_refuses(lengths, repeats, weights, fast):
+    """Over the chooser's whole input range (reads of 1..2^31 bp, up to 2^20 of them, any
+    histogram of 2..94 qualities, fast or not): the layout passes validate and check_size and
+    survives to_bytes/from_bytes, and its position buckets cover the longest read."""
+    n, readlen, counts, lens = _chooser_input(lengths, repeats[:len(lengths)], weights)
+    _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast)
+
+
+def test_chooser_position_shift_at_the_limits():
+    """16 up to 8,454,143 bp (what the old code chose and could decode), 17 from 8,454,144 bp,
+    24 for a 2^31 bp read; clamped to MAX_POS_SHIFT (positions beyond share bucket 127)."""
+    for length, shift in [(1, 0), (128, 0), (129, 1), (FIRST_SHIFT_17 - 1, 16), (FIRST_SHIFT_17, 17),
+                          (2**31, 24), ((129 << 24) - 1, 24), (129 << 24, 25), (129 << 30, 31), (129 << 31, 31),
+                          (2**62, MAX_POS_SHIFT)]:
+        n, readlen, counts, lens = _chooser_input([length], [1], [3, 1])
+        params = choose_params(n, readlen, counts, lens)
+        assert params.pos_shift == shift, length
+        params.validate()
+        params.check_size(n)
+    assert MAX_POS_SHIFT == 31
+
+
+def test_large_position_shifts_are_exact_in_the_kernel(real_like):
+    """Positions are int64 in the kernel, so min(pos >> s, 127) is exact for every s the
+    decoder accepts. Reads of 72 qualities have bucket 0 for all s >= 7: the coded bytes after
+    the pos_shift byte must not depend on s (a wrapped or masked shift would change them); and a
+    single read with buckets 0 and 1 under s = 17..31 round-trips."""
+    quals, readlen, is_n = real_like
+    at = 2 + 2 * encode_qualities(quals, readlen, is_n)[1] + 1  # version, S, values, lengths, nq
+    coded = {}
+    for s in [0, 7, 16, 17, 24, 30, MAX_POS_SHIFT]:
+        data = encode_qualities(quals, readlen, is_n, QualParams(pos_shift=s))
+        assert data[at] == s
+        np.testing.assert_array_equal(decode_qualities(data, readlen, is_n), quals)
+        coded[s] = data[:at] + data[at + 1:]
+    assert coded[0] != coded[7]
+    assert len({coded[s] for s in coded if s >= 7}) == 1
+    with pytest.raises(ArchiveError, match="bad parameters"):
+        QualParams(pos_shift=MAX_POS_SHIFT + 1).validate()
+    rng = np.random.default_rng(5)
+    n = (1 << 17) + 5000
+    q = (33 + np.clip(20 + np.cumsum(rng.integers(-2, 3, size=n)) % 30, 0, 60)).astype(np.uint8)
+    one = np.array([n], dtype=np.int64)
+    for s in (17, 24, MAX_POS_SHIFT):
+        data = encode_qualities(q, one, np.zeros(n, bool), QualParams(pos_shift=s))
+        np.testing.assert_array_equal(decode_qualities(data, one, np.zeros(n, bool)), q)
+
+
+def test_a_fastq_read_of_8_454_144_bp_round_trips():
+    """The shortest read that needs pos_shift 17, through the whole pipeline (chunker, parser,
+    fields, quality codec, container; compress_bytes runs the CLI's compress_stream), level 1.
+    Nanopore-like qualities; the sequence is mostly N after 200 kbp of ACGT because base coding
+    never sees read boundaries (random ACGT would only add ~10 s of base model here)."""
+    import dnacomp
+    length = FIRST_SHIFT_17
+    rng = np.random.default_rng(12)
+    q = 33 + np.clip(12 + np.cumsum(rng.integers(-2, 3, size=length)) % 25 + rng.integers(-3, 4, size=length), 0, 50)
+    seq = np.full(length, ord("N"), dtype=np.uint8)
+    seq[:200_000] = rng.choice(ACGT, 200_000)
+    fastq = (b"@ultra_long runid=1\n" + seq.tobytes() + b"\n+\n" + q.astype(np.uint8).tobytes() + b"\n"
+             + b"@short\nACGTN\n+\n#####\n")
+    archive = dnacomp.compress_bytes(fastq, level=1)
+    assert len(archive) < length  # qualities well under 8 bits
+    assert dnacomp.decompress_bytes(archive) == fastq

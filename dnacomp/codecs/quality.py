@@ -11,7 +11,13 @@ Byte format (integers little-endian; an empty quality array codes as zero bytes)
          through which each quality is coded (Huffman lengths of the chunk's histogram, so the
          fewest binary decisions); internal nodes are numbered 0..S-2 in order of creation
     u8   nq: the quality byte of N bases, flag-coded (one of the S bytes), or 0 = no flag
-    u8   pos_shift (0..16): position bucket = min(pos >> pos_shift, 127)
+    u8   pos_shift (0..MAX_POS_SHIFT = 31): position bucket = min(pos >> pos_shift, 127); the
+         encoder picks the smallest shift with (longest read of the chunk >> shift) <= 128 (17
+         from 8,454,144 bp on, 24 for a read of 2^31 bp), never more than 31 (the positions of
+         longer reads just share the last bucket). Earlier code accepted only 0..16 (and its
+         encoder failed on such reads, so no stream it wrote has a larger shift); accepting more
+         decodes every older stream byte for byte and the encoder writes the same bytes for
+         every input it coded before, so the version stays 1
     u8   M, the number of context models (1..8), then M x:
            u16 field mask (bits 0..11, fields F_*), u8 table bits (10..22), u16 counter limit
            (1..1023)
@@ -59,6 +65,10 @@ MAX_SYMBOLS = 94
 MAX_DEPTH = 24
 MAX_MODELS = 8
 MAX_LEVELS = 64  # quality levels used in contexts (more distinct qualities are merged)
+#: the largest position shift: positions are int64 in the kernel, so any shift below 64 is exact;
+#: 31 covers reads up to 2^38 bp with distinct buckets (choose_params clamps to it)
+MAX_POS_SHIFT = 31
+POS_BUCKETS = 128  # position buckets 0..127 (the 7-bit F_POS field)
 
 # context fields, packed into one word (widths in bits; the kernel's packing must match)
 F_Q1, F_Q2, F_Q3, F_QM, F_QEQ, F_POS, F_DELTA, F_ISN, F_RUN, F_REM, F_Q1C, F_Q4 = range(12)
@@ -340,7 +350,7 @@ class QualParams:
         for fm, bits in self.apms:
             if not (0 <= fm < 1 << N_FIELDS and 6 <= bits <= 16):
                 raise ArchiveError("quality codec: bad APM parameters")
-        if not 1 <= self.apm_rate <= 10 or not 0 <= self.pos_shift <= 16:
+        if not 1 <= self.apm_rate <= 10 or not 0 <= self.pos_shift <= MAX_POS_SHIFT:
             raise ArchiveError("quality codec: bad parameters")
 
     def check_size(self, n: int) -> None:
@@ -524,14 +534,17 @@ FAST_MAX_BITS = 16
 def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int],
                   fast: bool = False) -> QualParams:
     """The layout for this chunk, from a first pass: table sizes by the number of qualities,
-    position buckets by the longest read, fewer models when qualities need many decisions."""
+    position buckets by the longest read, fewer models when qualities need many decisions.
+    Whatever the input, the result passes ``validate`` and ``check_size(n)`` (tests pin it)."""
     maxlen = int(readlen.max()) if readlen.size else 0
     shift = 0
-    while (maxlen >> shift) > 128:
+    while (maxlen >> shift) > POS_BUCKETS and shift < MAX_POS_SHIFT:
         shift += 1
     nb = (n - 1).bit_length()
     ab = max(8, (n - 1).bit_length() - 6)
-    decisions_x16 = int((counts * np.array(lens, dtype=np.int64)).sum() * 16 // max(int(counts.sum()), 1))
+    # in Python integers: S <= 94 terms, and exact however many qualities (no int64 overflow)
+    decisions = sum(int(c) * int(ln) for c, ln in zip(counts, lens))
+    decisions_x16 = decisions * 16 // max(sum(int(c) for c in counts), 1)
     layout = WIDE_MODELS if decisions_x16 > WIDE_DECISIONS_X16 else FAST_MODELS if fast else DEFAULT_MODELS
     if fast:
         nb = min(nb, FAST_MAX_BITS)
