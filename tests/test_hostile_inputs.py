@@ -1,18 +1,25 @@
 """Hostile inputs to the compressor: a clear one-line message naming the file (and line/record),
-exit 1, no output file or temporary left behind, and the input untouched."""
+exit 1, no output file or temporary left behind, and the input untouched. Hostile archives (valid
+CRCs, hostile contents) to the decoder and to `info`: one ArchiveError, never another exception."""
 import errno
+import functools
 import gzip
 import hashlib
+import io
+import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import pytest
 
 import dnacomp
 from dnacomp.cli import main
+from dnacomp.errors import ArchiveError
 
 
 def run_cli(*args, stdin=None, timeout=300):
@@ -155,3 +162,84 @@ def test_a_100_mb_line_is_handled(tmp_path):
     res = run_cli("decompress", "-o", str(restored), str(archive))
     assert res.returncode == 0, res.stderr.decode()
     assert digest(restored) == before == digest(path)
+
+
+# --- hostile archives: metadata with a valid CRC -------------------------------------------------
+
+HOSTILE = "@@hostile@@"
+
+
+@functools.lru_cache(maxsize=1)
+def _small_archive() -> bytes:
+    from fuzzing import SEED_FILES, make_archive
+    return make_archive(SEED_FILES["fasta"], level=1, chunk_size=64)  # several blocks
+
+
+def _with_meta(archive: bytes, path: tuple, literal: str | None) -> bytes:
+    """The archive with one metadata field set to a raw JSON literal (None: removed), and a
+    header CRC that matches, so that only the metadata checks can refuse it."""
+    from dnacomp.container import MAGIC
+    meta_len = struct.unpack_from("<I", archive, len(MAGIC) + 2)[0]
+    meta = json.loads(zlib.decompressobj(-15).decompress(archive[len(MAGIC) + 6:len(MAGIC) + 6 + meta_len]))
+    node = meta
+    for key in path[:-1]:
+        node = node[key]
+    if literal is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = HOSTILE
+    text = json.dumps(meta).replace(json.dumps(HOSTILE), literal or "")
+    packed = zlib.compress(text.encode(), 9)[2:-4]
+    body = archive[len(MAGIC):len(MAGIC) + 2] + struct.pack("<I", len(packed)) + packed
+    return MAGIC + body + struct.pack("<I", zlib.crc32(body)) + archive[len(MAGIC) + 6 + meta_len + 4:]
+
+
+HOSTILE_META = [  # id, field, JSON literal, what the message must say
+    ("Infinity", ("base_model", "hash_bits"), "Infinity", "holds Infinity"),
+    ("-Infinity-level", ("level",), "-Infinity", "holds -Infinity"),
+    ("NaN", ("base_model", "mixer_lr"), "NaN", "holds NaN"),
+    ("NaN-in-an-unread-field", ("writer",), "NaN", "holds NaN"),
+    ("Infinity-in-an-unknown-field", ("comment",), "[Infinity]", "holds Infinity"),
+    ("1e999", ("base_model", "ring_bits"), "1e999", "1e999, which is out of range"),
+    ("1e999-level", ("level",), "1e999", "1e999, which is out of range"),
+    ("100k-deep", ("comment",), "[" * 100_000 + "]" * 100_000, "too large"),
+    ("20k-deep", ("base_model", "orders"), "[" * 20_000 + "]" * 20_000, "deeper than"),
+    ("5000-digit-int", ("base_model", "hash_bits"), "9" * 5000, "an integer of 5000 digits"),
+    ("4000-digit-int", ("level",), "-" + "9" * 4000, "an integer of 4000 digits"),
+    ("19-digit-int", ("base_model", "hash_bits"), "9" * 19, "hash_bits 9999999999999999999 is out of range"),
+    ("string-for-int", ("base_model", "hash_bits"), '"22"', "base_model.hash_bits must be an integer, not a string"),
+    ("string-level", ("level",), '"5"', "level must be an integer, not a string"),
+    ("float-for-int", ("base_model", "match_min"), "16.0", "base_model.match_min must be an integer, not a float"),
+    ("bool-for-int", ("base_model", "hash_bits"), "true", "base_model.hash_bits must be an integer, not true/false"),
+    ("array-for-int", ("base_model", "match_bits"), "[20]", "base_model.match_bits must be an integer, not an array"),
+    ("null-for-int", ("base_model", "dp_limit"), "null", "base_model.dp_limit must be an integer, not null"),
+    ("negative-table-size", ("base_model", "hash_bits"), "-5", "hash_bits -5 is out of range 10..28"),
+    ("negative-rate", ("base_model", "dp_limit"), "-1", "dp_limit -1 is out of range 1..1023"),
+    ("negative-level", ("level",), "-1", "level -1 is out of range"),
+    ("string-in-an-order-list", ("base_model", "dp_orders"), '[3, "8"]', "base_model.dp_orders[1] must be an integer"),
+    ("float-in-an-order-list", ("base_model", "dp_orders"), "[3, 8.5]", "base_model.dp_orders[1] must be an integer"),
+    ("ir-flag-2", ("base_model", "dp_ir"), "[0, 2]", "base_model.dp_ir[1] must be 0 or 1, not an integer 2"),
+    ("object-for-a-list", ("base_model", "dp_orders"), "{}", "base_model.dp_orders must be an array, not an object"),
+    ("kind-array", ("kind",), '["fasta"]', "kind must be a string, not an array"),
+    ("kind-missing", ("kind",), None, "no content kind"),
+    ("base-model-array", ("base_model",), "[]", "base_model must be an object, not an array"),
+    ("base-model-missing", ("base_model",), None, "no base-model parameters"),
+    ("unknown-parameter", ("base_model", "hash_bitz"), "22", "unknown base-model parameter 'hash_bitz'"),
+    ("missing-parameter", ("base_model", "dp_limit"), None, "base_model lacks 'dp_limit'"),
+    ("writer-number", ("writer",), "7", "writer must be a string, not an integer"),
+    ("duplicate-key", ("level",), '1, "level": 9', "repeats the key 'level'"),
+]
+
+
+@pytest.mark.parametrize("path,literal,message", [c[1:] for c in HOSTILE_META], ids=[c[0] for c in HOSTILE_META])
+@pytest.mark.parametrize("reader", ["decompress_stream", "inspect_stream"])
+def test_hostile_metadata_with_a_valid_crc_is_one_archive_error(reader, path, literal, message):
+    """Every field is checked by type and range before use: nothing but an ArchiveError (no
+    OverflowError, RecursionError, ValueError), whose message says which field and what is wrong."""
+    from dnacomp import archive
+    data = _with_meta(_small_archive(), path, literal)
+    args = (io.BytesIO(),) if reader == "decompress_stream" else ()
+    with pytest.raises(ArchiveError) as caught:
+        getattr(archive, reader)(io.BytesIO(data), *args)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
