@@ -23,8 +23,8 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, read_block_or_footer, read_header,
-                        write_block, write_footer, write_header)
+from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, read_block_or_footer,
+                        read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream
 from .formats.chunks import iter_chunks
@@ -267,8 +267,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
         if progress is not None:
             progress(len(chunk))
         index += 1
-    if item.n_blocks != index or item.total_len != stats.input_bytes:
-        raise ArchiveError("archive footer does not match its blocks (blocks missing or added)")
+    check_footer(item, index, stats.input_bytes)
     if sha.digest() != item.sha256:
         raise ArchiveError("sha256 of the restored data does not match the original")
     stats.n_blocks = index
@@ -276,12 +275,17 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
     return stats
 
 
-def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+def _check_block(block: Block) -> None:
+    """What a block must hold whatever its payloads decode to (`info` checks it too)."""
     if BASES not in block.streams:
         raise ArchiveError(f"corrupt block {block.index} (no base stream)")
-    n_bases, coded = block.streams[BASES]
-    if n_bases > block.raw_len:
+    if block.streams[BASES][0] > block.raw_len:
         raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
+
+
+def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+    _check_block(block)
+    n_bases, coded = block.streams[BASES]
     bases = decoder.decode(coded, n_bases)
     fields = decode_fields(kind, {name: s for name, s in block.streams.items() if name != BASES},
                            block.n_symbols, block.n_records)
@@ -299,7 +303,12 @@ def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> byt
 
 
 def inspect_stream(src: BinaryIO) -> ArchiveStats:
-    """Stream sizes of an archive without decoding it (for `dnacomp info`)."""
+    """Stream sizes of an archive without decoding it (for `dnacomp info`).
+
+    Every check of `dnacomp test` that needs no decoding is made here too: the header's
+    metadata, each block's framing, CRCs, order and contents (``_check_block``), the footer
+    against the blocks, and the end of the file; only the payloads' decoding and the sha256
+    of the restored data are left to `test`."""
     meta = read_header(src)
     kind, level, _ = check_meta(meta)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
@@ -311,10 +320,11 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
         stats.n_symbols += item.n_symbols
         stats.n_records += item.n_records
         stats.input_bytes += item.raw_len
-        n_bases = item.streams.get(BASES, (0, b""))[0]
-        stats.n_bases += n_bases
+        _check_block(item)
+        stats.n_bases += item.streams[BASES][0]
         for name, (raw, coded) in item.streams.items():
             stats.add_stream(name, raw, coded)
         index += 1
+    check_footer(item, index, stats.input_bytes)
     stats.n_blocks = index
     return stats

@@ -331,3 +331,14 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
     if dcrc != crc:
         raise ArchiveError(f"corrupt block {index} (payload checksum mismatch)")
     return block
+
+
+def check_footer(footer: Footer, n_blocks: int, total_len: int) -> None:
+    """The footer must list exactly the blocks read before it and the original bytes they hold
+    (a removed or added block at the end leaves every block's own framing intact)."""
+    if footer.n_blocks != n_blocks:
+        raise ArchiveError(f"archive footer does not match its blocks: it lists {footer.n_blocks} block(s), "
+                           f"the archive holds {n_blocks} (blocks missing or added)")
+    if footer.total_len != total_len:
+        raise ArchiveError(f"archive footer does not match its blocks: it records {footer.total_len} original "
+                           f"bytes, the blocks hold {total_len}")

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 
 import dnacomp
 from dnacomp.cli import main
+from dnacomp.container import Footer
 from dnacomp.errors import ArchiveError
 
 
@@ -164,7 +166,7 @@ def test_a_100_mb_line_is_handled(tmp_path):
     assert digest(restored) == before == digest(path)
 
 
-# --- hostile archives: metadata with a valid CRC -------------------------------------------------
+# --- hostile archives: metadata with a valid CRC, footers that disagree with their blocks -------
 
 HOSTILE = "@@hostile@@"
 
@@ -173,6 +175,27 @@ HOSTILE = "@@hostile@@"
 def _small_archive() -> bytes:
     from fuzzing import SEED_FILES, make_archive
     return make_archive(SEED_FILES["fasta"], level=1, chunk_size=64)  # several blocks
+
+
+def _split(archive: bytes):
+    """Header bytes, blocks and footer, read with the container's own reader (CRCs checked)."""
+    from dnacomp.container import read_block_or_footer, read_header
+    f = io.BytesIO(archive)
+    read_header(f)
+    header, blocks = archive[:f.tell()], []
+    while not isinstance(item := read_block_or_footer(f, len(blocks), None), Footer):
+        blocks.append(item)
+    return header, blocks, item
+
+
+def _join(header: bytes, blocks, footer) -> bytes:
+    from dnacomp.container import write_block, write_footer
+    out = io.BytesIO()
+    out.write(header)
+    for block in blocks:
+        write_block(out, block)
+    write_footer(out, footer)
+    return out.getvalue()
 
 
 def _with_meta(archive: bytes, path: tuple, literal: str | None) -> bytes:
@@ -243,3 +266,66 @@ def test_hostile_metadata_with_a_valid_crc_is_one_archive_error(reader, path, li
         getattr(archive, reader)(io.BytesIO(data), *args)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
+def _drop_bases_stream(blocks):
+    blocks[0].streams = {k: v for k, v in blocks[0].streams.items() if k != "bases"}
+
+
+def _more_bases_than_bytes(blocks):
+    n_bases, coded = blocks[0].streams["bases"]
+    blocks[0].streams["bases"] = (blocks[0].raw_len + 1, coded)
+
+
+MISMATCHES = [  # id, what happens to the blocks, to the footer, what the message must say
+    ("all-blocks-removed", lambda b: b.clear(), None, "it lists {n} block(s), the archive holds 0"),
+    ("last-block-removed", lambda b: b.pop(), None, "it lists {n} block(s), the archive holds {n_1}"),
+    ("first-block-removed", lambda b: b.pop(0), None, "found block 1 where 0 belongs"),
+    ("footer-lists-one-more-block", None, lambda f: setattr(f, "n_blocks", f.n_blocks + 1),
+     "it lists {n_p1} block(s), the archive holds {n}"),
+    ("footer-total-length", None, lambda f: setattr(f, "total_len", f.total_len + 1), "original bytes, the blocks hold"),
+    ("block-without-its-base-stream", _drop_bases_stream, None, "block 0 (no base stream)"),
+    ("block-with-more-bases-than-bytes", _more_bases_than_bytes, None, "block 0 (more bases than bytes)"),
+]
+
+
+@pytest.mark.parametrize("edit_blocks,edit_footer,message", [c[1:] for c in MISMATCHES],
+                         ids=[c[0] for c in MISMATCHES])
+def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, message):
+    """`info` makes every check of `test` that needs no decoding: an archive that `test` refuses
+    for its structure, `info` refuses too, with the same message, instead of reporting it."""
+    from dnacomp.archive import decompress_stream, inspect_stream
+    header, blocks, footer = _split(_small_archive())
+    n = len(blocks)
+    assert n >= 2
+    (edit_blocks or (lambda b: None))(blocks)
+    (edit_footer or (lambda f: None))(footer)
+    damaged = _join(header, blocks, footer)  # every CRC valid
+    expected = message.format(n=n, n_1=n - 1, n_p1=n + 1)
+    with pytest.raises(ArchiveError, match=re.escape(expected)) as by_info:
+        inspect_stream(io.BytesIO(damaged))
+    with pytest.raises(ArchiveError) as by_test:
+        decompress_stream(io.BytesIO(damaged), None)
+    assert str(by_info.value) == str(by_test.value)
+
+
+def test_info_still_reports_an_intact_archive():
+    from dnacomp.archive import inspect_stream
+    header, blocks, footer = _split(_small_archive())
+    stats = inspect_stream(io.BytesIO(_join(header, blocks, footer)))
+    assert (stats.n_blocks, stats.input_bytes) == (len(blocks), footer.total_len)
+
+
+@pytest.mark.parametrize("damage", ["blocks-removed", "Infinity-in-the-header"])
+def test_the_cli_refuses_a_hostile_archive_in_one_line(tmp_path, damage):
+    header, blocks, footer = _split(_small_archive())
+    data = (_join(header, [], footer) if damage == "blocks-removed"
+            else _with_meta(_small_archive(), ("base_model", "hash_bits"), "Infinity"))
+    path = tmp_path / "bad.dnac"
+    path.write_bytes(data)
+    res = run_cli("info", str(path), timeout=120)
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("dnacomp: ") and ("footer" in err if damage == "blocks-removed" else "Infinity" in err)
+    assert res.stdout == b""
