@@ -14,6 +14,7 @@ import hashlib
 import os
 import stat
 import time
+import typing
 import zlib
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -22,8 +23,8 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, read_block_or_footer, read_header,
-                        write_block, write_footer, write_header)
+from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, read_block_or_footer,
+                        read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
 from .formats.chunks import iter_chunks
@@ -152,18 +153,81 @@ def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: Base
     return block
 
 
-def _params_from_meta(meta: dict) -> tuple[str, int, ModelParams]:
+#: the level a header may record: it only informs (the parameters decide the decoding), and a
+#: level this version does not know is described as "?"
+MAX_LEVEL = 255
+#: what each base-model parameter must be in the JSON, from the ModelParams field it fills:
+#: int, bool (0/1), tuple[int, ...] or tuple[bool, ...] (arrays of those)
+_PARAM_TYPES = typing.get_type_hints(ModelParams)
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {int: "an integer", float: "a floating-point number", str: "a string", list: "an array",
+            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _check_param(name: str, value) -> None:
+    """One base-model parameter as JSON: the type its ModelParams field declares."""
+    hint = _PARAM_TYPES.get(name)
+    if hint is None:
+        raise ArchiveError(f"corrupt header (unknown base-model parameter {name[:40]!r})")
+    if typing.get_origin(hint) is tuple:
+        if type(value) is not list:
+            raise ArchiveError(f"corrupt header (base_model.{name} must be an array, not {_json_type(value)})")
+        item_type, items = typing.get_args(hint)[0], enumerate(value)
+    else:
+        item_type, items = hint, [(None, value)]
+    for i, item in items:
+        where = f"base_model.{name}" + ("" if i is None else f"[{i}]")
+        if item_type is bool and not (type(item) in (bool, int) and item in (0, 1)):
+            raise ArchiveError(f"corrupt header ({where} must be 0 or 1, not {_json_type(item)}"
+                               f"{f' {item}' if type(item) is int else ''})")
+        if item_type is int and type(item) is not int:
+            raise ArchiveError(f"corrupt header ({where} must be an integer, not {_json_type(item)})")
+
+
+def check_meta(meta: dict) -> tuple[str, int, ModelParams]:
+    """The one check of a header's metadata (as ``container.parse_meta`` returns it): every field
+    used, by type and range, before anything uses it. Returns kind, level and model parameters;
+    anything else is an ArchiveError naming the field.
+
+    Fields: kind ("fasta"|"fastq"), level (optional integer), writer (optional string) and
+    base_model (an object of exactly the ModelParams fields, each of its declared type; ranges
+    and consistency by ``ModelParams.validate``). Other top-level keys are read by nothing and
+    ignored, so that a newer writer may add informational ones; an unknown base-model parameter
+    is refused, since the decoder could not match it."""
+    if "kind" not in meta:
+        raise ArchiveError("corrupt header (no content kind)")
+    kind = meta["kind"]
+    if type(kind) is not str:
+        raise ArchiveError(f"corrupt header (kind must be a string, not {_json_type(kind)})")
+    if kind not in UNPARSERS:
+        raise ArchiveError(f"unknown content kind {kind[:40]!r}")
+    level = meta.get("level", 0)
+    if type(level) is not int:
+        raise ArchiveError(f"corrupt header (level must be an integer, not {_json_type(level)})")
+    if not 0 <= level <= MAX_LEVEL:
+        raise ArchiveError(f"corrupt header (level {level} is out of range 0..{MAX_LEVEL})")
+    if "writer" in meta and type(meta["writer"]) is not str:
+        raise ArchiveError(f"corrupt header (writer must be a string, not {_json_type(meta['writer'])})")
+    if "base_model" not in meta:
+        raise ArchiveError("corrupt header (no base-model parameters)")
+    base_model = meta["base_model"]
+    if type(base_model) is not dict:
+        raise ArchiveError(f"corrupt header (base_model must be an object, not {_json_type(base_model)})")
+    for name, value in base_model.items():
+        _check_param(name, value)
     try:
-        kind = meta["kind"]
-        if kind not in UNPARSERS:
-            raise ArchiveError(f"unknown content kind {kind!r}")
-        params = ModelParams.from_dict(meta["base_model"])
+        params = ModelParams.from_dict(base_model)  # the types are right: from_dict only copies
+    except KeyError as exc:
+        raise ArchiveError(f"corrupt header (base_model lacks {exc.args[0]!r})") from None
+    try:
         params.validate()
-        return kind, int(meta.get("level", 0)), params
-    except ArchiveError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except ValueError as exc:
         raise ArchiveError(f"corrupt header (bad model parameters: {exc})") from None
+    return kind, level, params
 
 
 def _remaining(f: BinaryIO) -> int | None:
@@ -184,7 +248,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
     sha256 of the original at the end; any mismatch raises ArchiveError.
     """
     meta = read_header(src)
-    kind, level, params = _params_from_meta(meta)
+    kind, level, params = check_meta(meta)
     unparse = UNPARSERS[kind]
     decoder = BaseDecoder(params)
     sha = hashlib.sha256()
@@ -205,8 +269,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
         if progress is not None:
             progress(len(chunk))
         index += 1
-    if item.n_blocks != index or item.total_len != stats.input_bytes:
-        raise ArchiveError("archive footer does not match its blocks (blocks missing or added)")
+    check_footer(item, index, stats.input_bytes)
     if sha.digest() != item.sha256:
         raise ArchiveError("sha256 of the restored data does not match the original")
     stats.n_blocks = index
@@ -214,12 +277,17 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
     return stats
 
 
-def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+def _check_block(block: Block) -> None:
+    """What a block must hold whatever its payloads decode to (`info` checks it too)."""
     if BASES not in block.streams:
         raise ArchiveError(f"corrupt block {block.index} (no base stream)")
-    n_bases, coded = block.streams[BASES]
-    if n_bases > block.raw_len:
+    if block.streams[BASES][0] > block.raw_len:
         raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
+
+
+def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+    _check_block(block)
+    n_bases, coded = block.streams[BASES]
     bases = decoder.decode(coded, n_bases)
     fields = decode_fields(kind, {name: s for name, s in block.streams.items() if name != BASES},
                            block.n_symbols, block.n_records)
@@ -237,9 +305,14 @@ def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> byt
 
 
 def inspect_stream(src: BinaryIO) -> ArchiveStats:
-    """Stream sizes of an archive without decoding it (for `dnacomp info`)."""
+    """Stream sizes of an archive without decoding it (for `dnacomp info`).
+
+    Every check of `dnacomp test` that needs no decoding is made here too: the header's
+    metadata, each block's framing, CRCs, order and contents (``_check_block``), the footer
+    against the blocks, and the end of the file; only the payloads' decoding and the sha256
+    of the restored data are left to `test`."""
     meta = read_header(src)
-    kind, level, _ = _params_from_meta(meta)
+    kind, level, _ = check_meta(meta)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     index = 0
     while True:
@@ -249,10 +322,11 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
         stats.n_symbols += item.n_symbols
         stats.n_records += item.n_records
         stats.input_bytes += item.raw_len
-        n_bases = item.streams.get(BASES, (0, b""))[0]
-        stats.n_bases += n_bases
+        _check_block(item)
+        stats.n_bases += item.streams[BASES][0]
         for name, (raw, coded) in item.streams.items():
             stats.add_stream(name, raw, coded)
         index += 1
+    check_footer(item, index, stats.input_bytes)
     stats.n_blocks = index
     return stats

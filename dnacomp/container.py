@@ -28,11 +28,16 @@ Byte format (all integers little-endian):
            crc        u32      CRC-32 of the footer from tag to sha256
 
 Every length is checked against hard limits and the bytes actually present before anything is
-allocated, so a damaged archive yields an ArchiveError, never a huge allocation or a hang.
+allocated, so a damaged archive yields an ArchiveError, never a huge allocation or a hang. The
+metadata is parsed strictly (``parse_meta``: bounded size, nesting and integers, no NaN or
+Infinity), and every field is checked by type and range before use (``archive.check_meta``), so
+that even metadata with a valid CRC cannot end in anything but an ArchiveError.
 """
 from __future__ import annotations
 
 import json
+import math
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -53,6 +58,13 @@ CM_VERSION = 2  # what archives without the GRU are written as
 BLOCK_TAG = b"BLK\0"
 END_TAG = b"END\0"
 MAX_META = 1 << 20
+#: the metadata as JSON text (a real header's is under 1 KiB), the nesting of its objects and
+#: arrays (a real header's is 3) and the digits of any integer in it (2**64 has 20): bounds checked
+#: before or while parsing, so that hostile metadata cannot make the parser recurse or convert
+#: an integer of thousands of digits
+MAX_META_JSON = 1 << 16
+MAX_META_DEPTH = 8
+MAX_META_INT_DIGITS = 20
 MAX_BLOCK_RAW = 1 << 31  # no block may claim more original bytes than this
 MAX_STREAMS = 64
 
@@ -144,6 +156,101 @@ def _read_uvarint(f: BinaryIO, record: bytearray, what: str) -> int:
     raise ArchiveError(f"corrupt {what} (bad number)")
 
 
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def _too_deep(text: str, limit: int) -> bool:
+    """Whether JSON text nests objects and arrays deeper than ``limit`` (brackets inside strings
+    do not count). One pass over the brackets, quotes and backslashes, without recursion."""
+    depth, in_string, escaped = 0, False, -1
+    for m in _JSON_SPECIAL.finditer(text):
+        c, i = m.group(), m.start()
+        if in_string:
+            if i == escaped:  # the character after a backslash
+                continue
+            if c == "\\":
+                escaped = i + 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
+
+
+def _meta_error(what: str) -> ArchiveError:
+    return ArchiveError(f"corrupt header (metadata {what})")
+
+
+def _reject_constant(name: str):
+    raise _meta_error(f"holds {name}, which is not a number")
+
+
+def _bounded_int(literal: str) -> int:
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_META_INT_DIGITS:
+        raise _meta_error(f"holds an integer of {digits} digits")
+    return int(literal)
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _meta_error(f"holds the number {literal[:24]}, which is out of range")
+    return value
+
+
+def _unique_keys(pairs: list) -> dict:
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _meta_error(f"repeats the key {key[:40]!r}")
+        out[key] = value
+    return out
+
+
+def parse_meta(packed: bytes) -> dict:
+    """The header's metadata: raw deflate of UTF-8 JSON, parsed strictly.
+
+    Refused with an ArchiveError, before anything uses the values: a deflate stream that is damaged,
+    incomplete, followed by other bytes or inflating beyond MAX_META_JSON; text that is not UTF-8
+    or not JSON; nesting deeper than MAX_META_DEPTH (checked before parsing, so the parser cannot
+    overflow the stack); NaN, Infinity or a number that overflows a float; an integer of more than
+    MAX_META_INT_DIGITS digits; a key repeated in an object; a top level that is not an object.
+    What each field must be is checked by the reader of the fields (``archive.check_meta``).
+    """
+    inflater = zlib.decompressobj(-15)
+    try:
+        raw = inflater.decompress(packed, MAX_META_JSON + 1)
+    except zlib.error as exc:
+        raise _meta_error(f"is not valid deflate data ({exc})") from None
+    if len(raw) > MAX_META_JSON:
+        raise _meta_error(f"is too large (over {MAX_META_JSON} bytes)")
+    if not inflater.eof:
+        raise _meta_error("is incomplete (the deflate stream does not end)")
+    if inflater.unused_data:
+        raise _meta_error("is followed by stray bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _meta_error(f"is not UTF-8 (byte {exc.start})") from None
+    if _too_deep(text, MAX_META_DEPTH):
+        raise _meta_error(f"nests deeper than {MAX_META_DEPTH} levels")
+    try:
+        meta = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int,
+                          parse_float=_finite_float, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise _meta_error(f"is not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(meta, dict):
+        raise _meta_error("is not an object")
+    return meta
+
+
 def read_header(f: BinaryIO) -> dict:
     magic = f.read(len(MAGIC))
     if magic != MAGIC:
@@ -159,13 +266,7 @@ def read_header(f: BinaryIO) -> dict:
     (crc,) = struct.unpack("<I", _read_exact(f, 4, "header"))
     if zlib.crc32(fixed + meta_bytes) != crc:
         raise ArchiveError("corrupt header (checksum mismatch)")
-    try:
-        inflater = zlib.decompressobj(-15)
-        meta = json.loads(inflater.decompress(meta_bytes, MAX_META))
-    except (ValueError, zlib.error):
-        raise ArchiveError("corrupt header (metadata is not JSON)") from None
-    if not isinstance(meta, dict):
-        raise ArchiveError("corrupt header (metadata is not an object)")
+    meta = parse_meta(meta_bytes)
     base_model = meta.get("base_model")
     if version < 3 and isinstance(base_model, dict) and base_model.get("gru_mode"):
         raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
@@ -230,3 +331,14 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
     if dcrc != crc:
         raise ArchiveError(f"corrupt block {index} (payload checksum mismatch)")
     return block
+
+
+def check_footer(footer: Footer, n_blocks: int, total_len: int) -> None:
+    """The footer must list exactly the blocks read before it and the original bytes they hold
+    (a removed or added block at the end leaves every block's own framing intact)."""
+    if footer.n_blocks != n_blocks:
+        raise ArchiveError(f"archive footer does not match its blocks: it lists {footer.n_blocks} block(s), "
+                           f"the archive holds {n_blocks} (blocks missing or added)")
+    if footer.total_len != total_len:
+        raise ArchiveError(f"archive footer does not match its blocks: it records {footer.total_len} original "
+                           f"bytes, the blocks hold {total_len}")

@@ -1,6 +1,8 @@
 """The container framing on its own: every damage to the framing is an ArchiveError."""
 import io
+import re
 import struct
+import zlib
 
 import pytest
 
@@ -78,3 +80,58 @@ def test_gru_parameters_in_a_version_2_header_are_refused():
     out.seek(0)
     with pytest.raises(ArchiveError, match="GRU parameters in a version-2 archive"):
         read_header(out)
+
+
+def _header(text: str | bytes, version: int = 2, packed: bytes | None = None) -> io.BytesIO:
+    """A header whose metadata is the given JSON text, with a valid CRC."""
+    if packed is None:
+        raw = text.encode() if isinstance(text, str) else text
+        packed = zlib.compress(raw, 9)[2:-4]
+    body = struct.pack("<HI", version, len(packed)) + packed
+    return io.BytesIO(MAGIC + body + struct.pack("<I", zlib.crc32(body)))
+
+
+def test_the_header_reader_writes_what_it_reads():
+    out = io.BytesIO()
+    meta = {"kind": "fastq", "level": 5, "writer": "dnacomp x \\\"[{", "base_model": {"orders": [1, 2]}}
+    write_header(out, meta)
+    out.seek(0)
+    assert read_header(out) == meta
+
+
+@pytest.mark.parametrize("text,message", [
+    ('{"kind": "fasta", "level": Infinity}', "Infinity"),
+    ('{"kind": "fasta", "level": -Infinity}', "-Infinity"),
+    ('{"kind": "fasta", "writer": NaN}', "NaN"),
+    ('{"kind": "fasta", "level": 1e999}', "1e999"),
+    ('{"kind": "fasta", "extra": -1e400}', "-1e400"),
+    ('{"kind": "fasta", "level": ' + "9" * 5000 + "}", "5000 digits"),
+    ('{"kind": "fasta", "level": -' + "9" * 21 + "}", "21 digits"),
+    ('{"kind": "fasta", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "too large"),
+    ('{"kind": "fasta", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", "deeper than 8"),
+    ('{"kind": "fasta", "x": ' + "{\"a\":" * 10_000 + "1" + "}" * 10_000 + "}", "deeper than 8"),
+    ('{"kind": "fasta", "x": ' + "[" * 8 + "]" * 8 + "}", "deeper than 8"),
+    ('{"kind": "fasta", "kind": "fastq"}', "repeats the key 'kind'"),
+    ('{"kind": "fasta"', "not JSON"),
+    ('["kind", "fasta"]', "not an object"),
+    (b'{"kind": "fa\xffsta"}', "not UTF-8"),
+], ids=["Infinity", "-Infinity", "NaN", "1e999", "-1e400", "5000-digit-int", "21-digit-int", "100k-deep",
+        "20k-deep-arrays", "10k-deep-objects", "9-deep", "duplicate-key", "unterminated", "array", "not-utf8"])
+def test_hostile_metadata_with_a_valid_crc_is_an_archive_error(text, message):
+    with pytest.raises(ArchiveError, match=re.escape(message)):
+        read_header(_header(text))
+
+
+def test_metadata_nesting_is_counted_outside_strings_only():
+    text = '{"kind": "fasta", "writer": "' + "[{" * 1000 + '\\"]", "x": [[[[[[[1]]]]]]]}'
+    assert read_header(_header(text))["x"] == [[[[[[[1]]]]]]]
+
+
+@pytest.mark.parametrize("packed,message", [
+    (zlib.compress(b'{"kind": "fasta"}')[2:-4] + b"junk", "stray bytes"),
+    (zlib.compress(b'{"kind": "fasta"}')[2:-8], "incomplete"),
+    (b"\xff\xff\xff", "not valid deflate"),
+], ids=["trailing-bytes", "cut-short", "not-deflate"])
+def test_damaged_metadata_deflate_is_an_archive_error(packed, message):
+    with pytest.raises(ArchiveError, match=message):
+        read_header(_header("", packed=packed))

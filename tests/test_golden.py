@@ -70,3 +70,16 @@ def test_archives_without_the_gru_are_still_written_byte_for_byte_as_version_2(a
     new = dnacomp.compress_bytes(_original(archive).read_bytes(), level=level)
     assert new[:len(MAGIC) + 2] == archive.read_bytes()[:len(MAGIC) + 2]  # version 2
     assert body(new) == body(archive.read_bytes())
+
+
+@pytest.mark.parametrize("archive", ARCHIVES, ids=[a.name for a in ARCHIVES])
+def test_info_accepts_every_golden_archive_and_agrees_with_test(archive):
+    """`info` checks the header's metadata and the footer against the blocks: every archive
+    ever written passes those checks, and `info` reports what `test` finds."""
+    import io
+    from dnacomp.archive import decompress_stream, inspect_stream
+    info = inspect_stream(io.BytesIO(archive.read_bytes()))
+    test = decompress_stream(io.BytesIO(archive.read_bytes()), None)
+    assert (info.kind, info.level, info.n_blocks, info.input_bytes, info.n_symbols, info.n_records) == (
+        test.kind, test.level, test.n_blocks, test.input_bytes, test.n_symbols, test.n_records)
+    assert info.input_bytes == len(_original(archive).read_bytes())

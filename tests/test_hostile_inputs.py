@@ -1,18 +1,27 @@
 """Hostile inputs to the compressor: a clear one-line message naming the file (and line/record),
-exit 1, no output file or temporary left behind, and the input untouched."""
+exit 1, no output file or temporary left behind, and the input untouched. Hostile archives (valid
+CRCs, hostile contents) to the decoder and to `info`: one ArchiveError, never another exception."""
 import errno
+import functools
 import gzip
 import hashlib
+import io
+import json
 import os
+import re
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import pytest
 
 import dnacomp
 from dnacomp.cli import main
+from dnacomp.container import Footer
+from dnacomp.errors import ArchiveError
 
 
 def run_cli(*args, stdin=None, timeout=300):
@@ -155,3 +164,168 @@ def test_a_100_mb_line_is_handled(tmp_path):
     res = run_cli("decompress", "-o", str(restored), str(archive))
     assert res.returncode == 0, res.stderr.decode()
     assert digest(restored) == before == digest(path)
+
+
+# --- hostile archives: metadata with a valid CRC, footers that disagree with their blocks -------
+
+HOSTILE = "@@hostile@@"
+
+
+@functools.lru_cache(maxsize=1)
+def _small_archive() -> bytes:
+    from fuzzing import SEED_FILES, make_archive
+    return make_archive(SEED_FILES["fasta"], level=1, chunk_size=64)  # several blocks
+
+
+def _split(archive: bytes):
+    """Header bytes, blocks and footer, read with the container's own reader (CRCs checked)."""
+    from dnacomp.container import read_block_or_footer, read_header
+    f = io.BytesIO(archive)
+    read_header(f)
+    header, blocks = archive[:f.tell()], []
+    while not isinstance(item := read_block_or_footer(f, len(blocks), None), Footer):
+        blocks.append(item)
+    return header, blocks, item
+
+
+def _join(header: bytes, blocks, footer) -> bytes:
+    from dnacomp.container import write_block, write_footer
+    out = io.BytesIO()
+    out.write(header)
+    for block in blocks:
+        write_block(out, block)
+    write_footer(out, footer)
+    return out.getvalue()
+
+
+def _with_meta(archive: bytes, path: tuple, literal: str | None) -> bytes:
+    """The archive with one metadata field set to a raw JSON literal (None: removed), and a
+    header CRC that matches, so that only the metadata checks can refuse it."""
+    from dnacomp.container import MAGIC
+    meta_len = struct.unpack_from("<I", archive, len(MAGIC) + 2)[0]
+    meta = json.loads(zlib.decompressobj(-15).decompress(archive[len(MAGIC) + 6:len(MAGIC) + 6 + meta_len]))
+    node = meta
+    for key in path[:-1]:
+        node = node[key]
+    if literal is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = HOSTILE
+    text = json.dumps(meta).replace(json.dumps(HOSTILE), literal or "")
+    packed = zlib.compress(text.encode(), 9)[2:-4]
+    body = archive[len(MAGIC):len(MAGIC) + 2] + struct.pack("<I", len(packed)) + packed
+    return MAGIC + body + struct.pack("<I", zlib.crc32(body)) + archive[len(MAGIC) + 6 + meta_len + 4:]
+
+
+HOSTILE_META = [  # id, field, JSON literal, what the message must say
+    ("Infinity", ("base_model", "hash_bits"), "Infinity", "holds Infinity"),
+    ("-Infinity-level", ("level",), "-Infinity", "holds -Infinity"),
+    ("NaN", ("base_model", "mixer_lr"), "NaN", "holds NaN"),
+    ("NaN-in-an-unread-field", ("writer",), "NaN", "holds NaN"),
+    ("Infinity-in-an-unknown-field", ("comment",), "[Infinity]", "holds Infinity"),
+    ("1e999", ("base_model", "ring_bits"), "1e999", "1e999, which is out of range"),
+    ("1e999-level", ("level",), "1e999", "1e999, which is out of range"),
+    ("100k-deep", ("comment",), "[" * 100_000 + "]" * 100_000, "too large"),
+    ("20k-deep", ("base_model", "orders"), "[" * 20_000 + "]" * 20_000, "deeper than"),
+    ("5000-digit-int", ("base_model", "hash_bits"), "9" * 5000, "an integer of 5000 digits"),
+    ("4000-digit-int", ("level",), "-" + "9" * 4000, "an integer of 4000 digits"),
+    ("19-digit-int", ("base_model", "hash_bits"), "9" * 19, "hash_bits 9999999999999999999 is out of range"),
+    ("string-for-int", ("base_model", "hash_bits"), '"22"', "base_model.hash_bits must be an integer, not a string"),
+    ("string-level", ("level",), '"5"', "level must be an integer, not a string"),
+    ("float-for-int", ("base_model", "match_min"), "16.0", "base_model.match_min must be an integer, not a float"),
+    ("bool-for-int", ("base_model", "hash_bits"), "true", "base_model.hash_bits must be an integer, not true/false"),
+    ("array-for-int", ("base_model", "match_bits"), "[20]", "base_model.match_bits must be an integer, not an array"),
+    ("null-for-int", ("base_model", "dp_limit"), "null", "base_model.dp_limit must be an integer, not null"),
+    ("negative-table-size", ("base_model", "hash_bits"), "-5", "hash_bits -5 is out of range 10..28"),
+    ("negative-rate", ("base_model", "dp_limit"), "-1", "dp_limit -1 is out of range 1..1023"),
+    ("negative-level", ("level",), "-1", "level -1 is out of range"),
+    ("string-in-an-order-list", ("base_model", "dp_orders"), '[3, "8"]', "base_model.dp_orders[1] must be an integer"),
+    ("float-in-an-order-list", ("base_model", "dp_orders"), "[3, 8.5]", "base_model.dp_orders[1] must be an integer"),
+    ("ir-flag-2", ("base_model", "dp_ir"), "[0, 2]", "base_model.dp_ir[1] must be 0 or 1, not an integer 2"),
+    ("object-for-a-list", ("base_model", "dp_orders"), "{}", "base_model.dp_orders must be an array, not an object"),
+    ("kind-array", ("kind",), '["fasta"]', "kind must be a string, not an array"),
+    ("kind-missing", ("kind",), None, "no content kind"),
+    ("base-model-array", ("base_model",), "[]", "base_model must be an object, not an array"),
+    ("base-model-missing", ("base_model",), None, "no base-model parameters"),
+    ("unknown-parameter", ("base_model", "hash_bitz"), "22", "unknown base-model parameter 'hash_bitz'"),
+    ("missing-parameter", ("base_model", "dp_limit"), None, "base_model lacks 'dp_limit'"),
+    ("writer-number", ("writer",), "7", "writer must be a string, not an integer"),
+    ("duplicate-key", ("level",), '1, "level": 9', "repeats the key 'level'"),
+]
+
+
+@pytest.mark.parametrize("path,literal,message", [c[1:] for c in HOSTILE_META], ids=[c[0] for c in HOSTILE_META])
+@pytest.mark.parametrize("reader", ["decompress_stream", "inspect_stream"])
+def test_hostile_metadata_with_a_valid_crc_is_one_archive_error(reader, path, literal, message):
+    """Every field is checked by type and range before use: nothing but an ArchiveError (no
+    OverflowError, RecursionError, ValueError), whose message says which field and what is wrong."""
+    from dnacomp import archive
+    data = _with_meta(_small_archive(), path, literal)
+    args = (io.BytesIO(),) if reader == "decompress_stream" else ()
+    with pytest.raises(ArchiveError) as caught:
+        getattr(archive, reader)(io.BytesIO(data), *args)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 200
+
+
+def _drop_bases_stream(blocks):
+    blocks[0].streams = {k: v for k, v in blocks[0].streams.items() if k != "bases"}
+
+
+def _more_bases_than_bytes(blocks):
+    n_bases, coded = blocks[0].streams["bases"]
+    blocks[0].streams["bases"] = (blocks[0].raw_len + 1, coded)
+
+
+MISMATCHES = [  # id, what happens to the blocks, to the footer, what the message must say
+    ("all-blocks-removed", lambda b: b.clear(), None, "it lists {n} block(s), the archive holds 0"),
+    ("last-block-removed", lambda b: b.pop(), None, "it lists {n} block(s), the archive holds {n_1}"),
+    ("first-block-removed", lambda b: b.pop(0), None, "found block 1 where 0 belongs"),
+    ("footer-lists-one-more-block", None, lambda f: setattr(f, "n_blocks", f.n_blocks + 1),
+     "it lists {n_p1} block(s), the archive holds {n}"),
+    ("footer-total-length", None, lambda f: setattr(f, "total_len", f.total_len + 1), "original bytes, the blocks hold"),
+    ("block-without-its-base-stream", _drop_bases_stream, None, "block 0 (no base stream)"),
+    ("block-with-more-bases-than-bytes", _more_bases_than_bytes, None, "block 0 (more bases than bytes)"),
+]
+
+
+@pytest.mark.parametrize("edit_blocks,edit_footer,message", [c[1:] for c in MISMATCHES],
+                         ids=[c[0] for c in MISMATCHES])
+def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, message):
+    """`info` makes every check of `test` that needs no decoding: an archive that `test` refuses
+    for its structure, `info` refuses too, with the same message, instead of reporting it."""
+    from dnacomp.archive import decompress_stream, inspect_stream
+    header, blocks, footer = _split(_small_archive())
+    n = len(blocks)
+    assert n >= 2
+    (edit_blocks or (lambda b: None))(blocks)
+    (edit_footer or (lambda f: None))(footer)
+    damaged = _join(header, blocks, footer)  # every CRC valid
+    expected = message.format(n=n, n_1=n - 1, n_p1=n + 1)
+    with pytest.raises(ArchiveError, match=re.escape(expected)) as by_info:
+        inspect_stream(io.BytesIO(damaged))
+    with pytest.raises(ArchiveError) as by_test:
+        decompress_stream(io.BytesIO(damaged), None)
+    assert str(by_info.value) == str(by_test.value)
+
+
+def test_info_still_reports_an_intact_archive():
+    from dnacomp.archive import inspect_stream
+    header, blocks, footer = _split(_small_archive())
+    stats = inspect_stream(io.BytesIO(_join(header, blocks, footer)))
+    assert (stats.n_blocks, stats.input_bytes) == (len(blocks), footer.total_len)
+
+
+@pytest.mark.parametrize("damage", ["blocks-removed", "Infinity-in-the-header"])
+def test_the_cli_refuses_a_hostile_archive_in_one_line(tmp_path, damage):
+    header, blocks, footer = _split(_small_archive())
+    data = (_join(header, [], footer) if damage == "blocks-removed"
+            else _with_meta(_small_archive(), ("base_model", "hash_bits"), "Infinity"))
+    path = tmp_path / "bad.dnac"
+    path.write_bytes(data)
+    res = run_cli("info", str(path), timeout=120)
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("dnacomp: ") and ("footer" in err if damage == "blocks-removed" else "Infinity" in err)
+    assert res.stdout == b""

@@ -100,6 +100,18 @@ MAX_ORDER = 28
 MAX_MEMORY = 2 << 30  # a hostile archive header must not make us allocate more
 
 
+#: the range of each integer parameter (ModelParams.validate)
+_RANGES = {
+    "hash_bits": (10, 28), "match_bits": (10, 28), "ring_bits": (12, 30), "match_min": (12, 28),
+    "mixer_lr": (1, 255), "am_limit": (1, 1023), "dp_limit": (1, 1023), "final_lr": (0, 255),
+    "stcm_miss": (0, 16), "codon_order": (0, 10), "codon_decay": (1, 12),
+    # the GRU's are bounded so that a hostile header cannot make each base cost more than ~100x
+    # the CM's
+    "gru_mode": (0, 3), "gru_hidden": (1, 64), "gru_bptt": (1, 256), "gru_lr": (1, 100000),
+    "gru_seed": (0, (1 << 63) - 1), "gru_blend_lr": (0, 255),
+}
+
+
 @dataclass(frozen=True)
 class ModelParams:
     """Everything the decoder must match. Stored in the archive; one set per level."""
@@ -221,27 +233,15 @@ class ModelParams:
         if len(self.dp_sparse) > 8 or any(not (0 < x < 1 << 24 and bin(x).count("1") <= DIRECT_MAX_ORDER)
                                           for x in self.dp_sparse):
             raise ValueError("dp_sparse: at most 8 masks, each of 1..12 of the last 24 bases")
-        if not (10 <= self.hash_bits <= 28 and 10 <= self.match_bits <= 28 and 12 <= self.ring_bits <= 30):
-            raise ValueError("table sizes out of range")
-        if not (12 <= self.match_min <= 28):
-            raise ValueError("match_min out of range")
-        if not (1 <= self.mixer_lr <= 255 and 1 <= self.am_limit <= 1023 and 1 <= self.dp_limit <= 1023
-                and 0 <= self.final_lr <= 255):
-            raise ValueError("rates out of range")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} {value} is out of range {low}..{high}")
         if self.stcm_order != 0 and self.stcm_order not in self.orders:
             raise ValueError("stcm_order must be 0 or one of the count model orders")
-        if not (0 <= self.stcm_miss <= 16):
-            raise ValueError("stcm_miss out of range")
-        if not (0 <= self.codon_order <= 10 and 1 <= self.codon_decay <= 12):
-            raise ValueError("codon model parameters out of range")
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
                 type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
-        # bounded so that a hostile header cannot make each base cost more than ~100x the CM's
-        if not (0 <= self.gru_mode <= 3 and 1 <= self.gru_hidden <= 64 and 1 <= self.gru_bptt <= 256
-                and 1 <= self.gru_lr <= 100000 and 0 <= self.gru_seed < 1 << 63
-                and 0 <= self.gru_blend_lr <= 255):
-            raise ValueError("GRU parameters out of range")
         if self.memory_bytes() > MAX_MEMORY:
             raise ValueError(f"model tables too large ({self.memory_bytes() >> 20} MiB > {MAX_MEMORY >> 20} MiB)")
 
