@@ -23,7 +23,7 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, read_block_or_footer,
+from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, next_member, read_block_or_footer,
                         read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
@@ -61,10 +61,21 @@ class ArchiveStats:
     stream_methods: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
     params: dict = field(default_factory=dict)
+    n_members: int = 1  # concatenated archives
 
     @property
     def bits_per_base(self) -> float:
         return 8 * self.archive_bytes / self.n_symbols if self.n_symbols else 0.0
+
+    def add_member(self, other: "ArchiveStats") -> None:
+        """Totals over concatenated archives (kind, level and model are the first one's)."""
+        for name in ("input_bytes", "archive_bytes", "n_symbols", "n_bases", "n_records", "n_blocks", "seconds",
+                     "n_members"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, coded in other.stream_bytes.items():
+            self.stream_bytes[name] = self.stream_bytes.get(name, 0) + coded
+            self.stream_raw[name] = self.stream_raw.get(name, 0) + other.stream_raw[name]
+            self.stream_methods.setdefault(name, set()).update(other.stream_methods.get(name, ()))
 
     def add_stream(self, name: str, raw: int, coded: bytes) -> None:
         self.stream_bytes[name] = self.stream_bytes.get(name, 0) + len(coded)
@@ -245,8 +256,20 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
     """Restores the original bytes into ``dst`` (None: verify only, like ``gzip -t``).
 
     Each block is checked against its CRC before it is written, and the whole output against the
-    sha256 of the original at the end; any mismatch raises ArchiveError.
+    sha256 of the original at the end; any mismatch raises ArchiveError. Concatenated archives
+    restore to the concatenation of their originals, each verified on its own.
     """
+    return _each_member(src, lambda member: _decompress_member(member, dst, progress))
+
+
+def _each_member(src: BinaryIO, read_member: Callable[[BinaryIO], ArchiveStats]) -> ArchiveStats:
+    total = read_member(src)
+    while (src := next_member(src)) is not None:
+        total.add_member(read_member(src))
+    return total
+
+
+def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress) -> ArchiveStats:
     meta = read_header(src)
     kind, level, params = check_meta(meta)
     unparse = UNPARSERS[kind]
@@ -311,6 +334,10 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
     metadata, each block's framing, CRCs, order and contents (``_check_block``), the footer
     against the blocks, and the end of the file; only the payloads' decoding and the sha256
     of the restored data are left to `test`."""
+    return _each_member(src, _inspect_member)
+
+
+def _inspect_member(src: BinaryIO) -> ArchiveStats:
     meta = read_header(src)
     kind, level, _ = check_meta(meta)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import io
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -273,6 +274,37 @@ def read_header(f: BinaryIO) -> dict:
     return meta
 
 
+def next_member(f: BinaryIO) -> BinaryIO | None:
+    """After a footer: None at the end of the file, or a reader of the next archive when another
+    one follows (``dnacomp compress -c a.fa b.fa > ab.dnac`` concatenates archives, as gzip
+    members are); any other byte is trailing garbage."""
+    more = f.read(len(MAGIC))
+    if not more:
+        return None
+    if more != MAGIC:
+        raise ArchiveError("trailing data after the end of the archive")
+    return io.BufferedReader(_Prepended(more, f), 1 << 16)
+
+
+class _Prepended(io.RawIOBase):
+    """``prefix`` (bytes already read), then the rest of ``f``."""
+
+    def __init__(self, prefix: bytes, f: BinaryIO):
+        self._prefix, self._f = prefix, f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        if self._prefix:
+            n = min(len(b), len(self._prefix))
+            b[:n], self._prefix = self._prefix[:n], self._prefix[n:]
+            return n
+        data = self._f.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
 def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None) -> Block | Footer:
     """Reads the next block (checking its framing and CRCs) or the footer.
 
@@ -287,8 +319,6 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
         if zlib.crc32(body) != crc:
             raise ArchiveError("corrupt footer (checksum mismatch)")
         n_blocks, total_len = struct.unpack("<IQ", rest[:12])
-        if f.read(1):
-            raise ArchiveError("trailing data after the end of the archive")
         return Footer(n_blocks, total_len, rest[12:44])
     if tag != BLOCK_TAG:
         raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
