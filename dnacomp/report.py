@@ -9,6 +9,10 @@ def _bpb(nbytes: int, symbols: int) -> str:
     return f"{8 * nbytes / symbols:.4f}" if symbols else "-"
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _orders(orders: list, ir: list) -> str:
     return ",".join(f"{k}{'+ir' if flag else ''}" for k, flag in zip(orders, ir))
 
@@ -43,7 +47,7 @@ def _reads_summary(stats: ArchiveStats) -> str:
     n_quals = stats.stream_raw.get("qualities", 0)
     per_read = f"{8 * names / stats.n_records:.2f} bits/read" if stats.n_records else "-"
     per_qual = f"{8 * quals / n_quals:.4f} bits/quality" if n_quals else "-"
-    return (f"  reads: names {names:,} B ({per_read}); bases {bases:,} B ({_bpb(bases, stats.n_bases)} bits/base); "
+    return (f"  reads: names {names:,} B ({per_read}); bases {bases:,} B ({_bpb(bases, stats.n_symbols)} bits/base); "
             f"qualities {quals:,} B ({per_qual}); other {other:,} B")
 
 
@@ -54,11 +58,13 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     lines = [
         f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)})"
         f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
-        f"{stats.n_blocks} block(s), {stats.n_records:,} record(s)",
+        f"{_plural(stats.n_blocks, 'block')}, {_plural(stats.n_records, 'record')}"
+        + (f", {stats.n_members} concatenated archives" if stats.n_members > 1 else ""),
         f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols "
         f"({stats.n_bases:,} ACGT bases)",
         f"  archive  {stats.archive_bytes:,} bytes = {_bpb(stats.archive_bytes, stats.n_symbols)} bits/base "
         f"(ratio {stats.input_bytes / max(stats.archive_bytes, 1):.2f})",
+        "  bits/base is bits per sequence symbol (ACGT, N and IUPAC codes) in every column and line, so streams add up",
         f"  {'stream':<14}{'raw bytes':>14}{'coded bytes':>14}{'bits/base':>11}{'share':>8}  method",
     ]
     for name in sorted(stats.stream_bytes, key=lambda n: -stats.stream_bytes[n]):
