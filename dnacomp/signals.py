@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -45,7 +46,10 @@ def _redeliver_if_swallowed(unraisable) -> None:
     if isinstance(unraisable.exc_value, Terminated):
         signum = unraisable.exc_value.signum
         signal.signal(signum, _raise_terminated)
-        os.kill(os.getpid(), signum)
+        # not from here: the handler would run inside this hook, where it cannot raise either
+        resend = threading.Timer(0.01, os.kill, (os.getpid(), signum))
+        resend.daemon = True
+        resend.start()
         return
     _previous_unraisablehook(unraisable)
 
