@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -184,11 +185,23 @@ def test_a_fifo_is_refused_without_f_at_once_and_never_removed(tmp_path):
     assert dnacomp.decompress_bytes((tmp_path / "pipe.fa.dnac").read_bytes()) == LAMBDA
 
 
-def test_a_character_device_is_refused_and_never_removed(tmp_path):
-    res = dnacomp_cli("compress", "-q", "-o", "null.dnac", "/dev/null", cwd=tmp_path)
+@pytest.fixture
+def null_device(tmp_path) -> Path:
+    """A character device of our own (a /dev/null twin made with mknod): a defect that unlinks or
+    replaces a device destroys this one, never the machine's /dev/null."""
+    path = tmp_path / "null"
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, OSError):
+        pytest.skip("creating a character device needs root")
+    return path
+
+
+def test_a_character_device_is_refused_and_never_removed(tmp_path, null_device):
+    res = dnacomp_cli("compress", "-q", "-o", "null.dnac", null_device.name, cwd=tmp_path)
     assert "character device" in one_line_error(res)
-    res = dnacomp_cli("compress", "-q", "-f", "-o", "null.dnac", "/dev/null", cwd=tmp_path)
-    assert os.path.exists("/dev/null") and Path("/dev/null").is_char_device()
+    res = dnacomp_cli("compress", "-q", "-f", "-o", "null.dnac", null_device.name, cwd=tmp_path)
+    assert null_device.is_char_device()
     assert "Traceback" not in res.stderr.decode()
 
 
@@ -199,11 +212,11 @@ def test_a_hard_linked_input_is_removed_only_with_f(tmp_path, lam):
     assert lam.exists()
 
 
-def test_output_to_dev_null_is_written_not_replaced(tmp_path, lam):
-    mode = os.stat("/dev/null").st_mode
-    res = dnacomp_cli("compress", "-q", "-k", "-1", "-o", "/dev/null", lam.name, cwd=tmp_path)
+def test_output_to_a_device_is_written_not_replaced(tmp_path, lam, null_device):
+    mode = null_device.stat().st_mode
+    res = dnacomp_cli("compress", "-q", "-k", "-1", "-o", null_device.name, lam.name, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert Path("/dev/null").is_char_device() and os.stat("/dev/null").st_mode == mode
+    assert null_device.is_char_device() and null_device.stat().st_mode == mode
 
 
 # --- 5. signals ------------------------------------------------------------------------------
@@ -278,3 +291,46 @@ def test_every_option_has_help_text(command):
     for action in sub._actions:
         if action.option_strings and action.dest != "level" or action.dest in ("files", "file"):
             assert action.help, (command, action.option_strings or action.dest)
+
+
+def test_a_signal_that_lands_where_python_cannot_raise_is_delivered_again():
+    """A handler may run inside a finaliser or a numba cache callback; the exception is then
+    'ignored' and the run would go on (with a traceback printed). It must still stop."""
+    code = (
+        "import gc, os, signal, time\n"
+        "from dnacomp.signals import Terminated, terminate_by_unwinding\n"
+        "class Finaliser:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM); [i for i in range(1000)]\n"
+        "try:\n"
+        "    with terminate_by_unwinding():\n"
+        "        Finaliser(); gc.collect(); time.sleep(5); print('not stopped')\n"
+        "except Terminated as stop:\n"
+        "    print('stopped', stop.signum)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert res.stdout == f"stopped {int(signal.SIGTERM)}\n" and res.stderr == ""
+
+
+def test_info_gives_bases_one_bits_per_base(tmp_path):
+    """The table and the `reads:` line used different denominators (all symbols vs ACGT)."""
+    reads = b"".join(b"@r%d\nACGTNNACGTAC\n+\nIIII##IIHHGG\n" % i for i in range(40))
+    (tmp_path / "r.dnac").write_bytes(dnacomp.compress_bytes(reads, level=1))
+    out = dnacomp_cli("info", "r.dnac", cwd=tmp_path).stdout.decode()
+    table = next(line.split() for line in out.splitlines() if line.strip().startswith("bases "))
+    summary = next(line for line in out.splitlines() if line.strip().startswith("reads:"))
+    assert f"({table[3]} bits/base)" in summary, (table, summary)
+    assert "bits per sequence symbol" in out
+
+
+def test_concatenated_archives_restore_the_concatenation(tmp_path, lam):
+    """`compress -c a b > ab.dnac` (gzip's members): decompress and test accept it, each part is
+    verified, and garbage after the last archive is still an error."""
+    (tmp_path / "b.fq").write_bytes(b"@r\nACGT\n+\nIIII\n")
+    with open(tmp_path / "ab.dnac", "wb") as out:
+        assert dnacomp_cli("compress", "-q", "-1", "-c", lam.name, "b.fq", cwd=tmp_path, stdout=out).returncode == 0
+    res = dnacomp_cli("decompress", "-c", "ab.dnac", cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout == LAMBDA + b"@r\nACGT\n+\nIIII\n"
+    assert b"2 concatenated archives" in dnacomp_cli("info", "ab.dnac", cwd=tmp_path).stdout
+    with open(tmp_path / "ab.dnac", "ab") as out:
+        out.write(b"\x89DNA")
+    assert "trailing data" in one_line_error(dnacomp_cli("test", "ab.dnac", cwd=tmp_path))
