@@ -249,11 +249,12 @@ def cmd_decompress(args) -> int:
 
 def cmd_test(args) -> int:
     from .api import test_file
+    from .report import plural
 
     def work(path: str) -> None:
         stats = test_file(path)
         if not args.quiet:
-            print(f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {_plural(stats.n_records, 'record')}, "
+            print(f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {plural(stats.n_records, 'record')}, "
                   "sha256 verified)")
 
     return _each_file(args, work)
@@ -275,10 +276,6 @@ def cmd_bench(args) -> int:
     levels = [int(x) for x in args.levels.split(",") if x]
     tools = [t for t in args.tools.split(",") if t]
     return run_bench(args.file, levels=levels, tools=tools, repeat=args.repeat, tsv=args.tsv)
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _refuse_bad_level_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:

@@ -37,14 +37,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import io
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from .errors import ArchiveError
+from .fileio import PrefixedReader
 
 MAGIC = b"\x89DNAC\r\n\x1a\n"
 FORMAT_VERSION = 3  # the newest version written
@@ -283,26 +284,7 @@ def next_member(f: BinaryIO) -> BinaryIO | None:
         return None
     if more != MAGIC:
         raise ArchiveError("trailing data after the end of the archive")
-    return io.BufferedReader(_Prepended(more, f), 1 << 16)
-
-
-class _Prepended(io.RawIOBase):
-    """``prefix`` (bytes already read), then the rest of ``f``."""
-
-    def __init__(self, prefix: bytes, f: BinaryIO):
-        self._prefix, self._f = prefix, f
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        if self._prefix:
-            n = min(len(b), len(self._prefix))
-            b[:n], self._prefix = self._prefix[:n], self._prefix[n:]
-            return n
-        data = self._f.read(len(b))
-        b[:len(data)] = data
-        return len(data)
+    return io.BufferedReader(PrefixedReader(more, f), 1 << 16)
 
 
 def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None) -> Block | Footer:

@@ -9,7 +9,7 @@ def _bpb(nbytes: int, symbols: int) -> str:
     return f"{8 * nbytes / symbols:.4f}" if symbols else "-"
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
@@ -58,7 +58,7 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     lines = [
         f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)})"
         f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
-        f"{_plural(stats.n_blocks, 'block')}, {_plural(stats.n_records, 'record')}"
+        f"{plural(stats.n_blocks, 'block')}, {plural(stats.n_records, 'record')}"
         + (f", {stats.n_members} concatenated archives" if stats.n_members > 1 else ""),
         f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols "
         f"({stats.n_bases:,} ACGT bases)",
