@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from dnacomp.container import (MAGIC, Block, Footer, read_block_or_footer, read_header, write_block,
+from dnacomp.container import (MAGIC, Block, Footer, next_member, read_block_or_footer, read_header, write_block,
                                write_footer, write_header)
 from dnacomp.errors import ArchiveError
 
@@ -25,6 +25,7 @@ def _read_all(data: bytes):
     meta = read_header(f)
     items = [read_block_or_footer(f, 0, len(data) - f.tell())]
     items.append(read_block_or_footer(f, 1, len(data) - f.tell()))
+    assert next_member(f) is None  # after the footer: the end, another archive, or garbage
     return meta, items
 
 
