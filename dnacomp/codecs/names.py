@@ -277,9 +277,10 @@ def _tokenise(txt, s, e, tok, c):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
+def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
             heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, work):
-    """Code names i0..n-1. Returns (names done, error code); encoding stops early (error 0) when
+    """Code names i0..n-1 (``txt``, read only: the encoder's input; the decoder's output, which it
+    writes through ``dst``, the same memory; the encoder passes an empty ``dst``). Returns (names done, error code); encoding stops early (error 0) when
     the output buffer may not hold the next name, or (SUSPENDED, encoder only) inside a name's
     byte string when less than RESERVE bytes are left: the name's state is then in work[3] and
     the next call, with the same i0, goes on from there. The coded bytes do not depend on where
@@ -501,7 +502,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                         return i, 4
                     x = v
                     for q in range(w + width - 1, w - 1, -1):
-                        txt[q] = 48 + x % 10
+                        dst[q] = 48 + x % 10
                         x //= 10
                 tok[c, 1, t] = v
                 tok[c, 2, t] = z
@@ -560,7 +561,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                         return i, 5
                     if w + 1 > cap:
                         return i, 4
-                    txt[w] = ch
+                    dst[w] = ch
                 tok[c, 1, t] = ch
                 tok[c, 4, t] = 1
                 w += 1
@@ -597,7 +598,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                             if w + ln > cap:
                                 return i, 4
                             for q in range(ln):
-                                txt[w + q] = txt[ps + q]
+                                dst[w + q] = txt[ps + q]
                         for k in range(hit, 0, -1):
                             hpos[t, k] = hpos[t, k - 1]
                             hlen[t, k] = hlen[t, k - 1]
@@ -636,7 +637,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                         if mode == 1:
                             if ch == 10:
                                 return i, 5
-                            txt[w + q] = ch
+                            dst[w + q] = ch
                         c1 = ch
                     if hn < NH:
                         hn += 1
@@ -670,7 +671,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
             if i < n - 1:
                 if w >= cap:
                     return i, 4
-                txt[w] = 10
+                dst[w] = 10
                 w += 1
             cs[4] = w
     return n, 0
@@ -707,6 +708,17 @@ def _coder() -> np.ndarray:
     return cs
 
 
+_NO_OUTPUT = np.empty(0, dtype=np.uint8)  # the encoder's ``dst``: never written
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view: the kernel's ``txt`` has one type (a read-only array) in both modes, so
+    that the encoder can read the caller's bytes in place and numba compiles the kernel once."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def _uvarint(v: int) -> bytes:
     out = bytearray()
     while True:
@@ -729,7 +741,7 @@ def encode_names(names: bytes, n: int) -> bytes:
     got = names.count(b"\n") + 1
     if got != n:
         raise ValueError(f"encode_names: expected {n} names, got {got}")
-    txt = np.frombuffer(names, dtype=np.uint8).copy()  # writable: one kernel serves both modes
+    txt = np.frombuffer(names, dtype=np.uint8)  # read only, as the kernel's txt always is: no copy
     args = _state(n, txt)
     cs = _coder()
     # The coder never revisits a byte it wrote (carry-less), so a full buffer is emptied into
@@ -739,7 +751,7 @@ def encode_names(names: bytes, n: int) -> bytes:
     parts = [bytes([VERSION]) + _uvarint(len(names))]
     i = 0
     while i < n:
-        i, err = _kernel(0, n, i, txt, out, cs, *args)
+        i, err = _kernel(0, n, i, txt, _NO_OUTPUT, out, cs, *args)
         if err and err != SUSPENDED:
             raise AssertionError(f"names encoder failed ({err})")
         if i < n:
@@ -792,9 +804,10 @@ def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
     args = _state(n, txt)
     cs = _coder()
     cs[3] = decode_init(cs, buf, 0)
-    i, err = _kernel(1, n, 0, txt, buf, cs, *args)
+    i, err = _kernel(1, n, 0, _read_only(txt), txt, buf, cs, *args)
     if err or i != n:
         raise ArchiveError(f"names stream corrupt (error {err} at name {i})")
     if cs[3] != buf.shape[0] or cs[4] != total:
         raise ArchiveError("names stream does not end where it should (truncated or corrupt)")
+    del buf, args  # before the copy out
     return txt.tobytes()
