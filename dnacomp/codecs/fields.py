@@ -49,8 +49,8 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
-    quick = general.encode(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
-    if len(tokenised) <= len(quick):
+    quick = general.encoded_size(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
+    if len(tokenised) <= quick:
         return tokenised
     return min(tokenised, general.encode(raw), key=len)
 

@@ -38,6 +38,16 @@ def _compress(method: int, raw: bytes) -> bytes:
     return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw)))
 
 
+def encoded_size(raw: bytes, fast: bool = False) -> int:
+    """len(encode(raw, fast)), without building it."""
+    if not raw:
+        return 0
+    best = len(raw)
+    for method in (ZLIB,) if fast else (ZLIB, BZ2, LZMA):
+        best = min(best, len(_compress(method, raw)))
+    return 1 + best
+
+
 def encode(raw: bytes, fast: bool = False) -> bytes:
     """Smallest of the methods; ``fast`` skips the slow ones for big streams at low levels."""
     if not raw:
