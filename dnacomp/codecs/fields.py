@@ -46,7 +46,7 @@ def method_name(coded: bytes) -> str:
 def _encode_names(raw: bytes, n_records: int) -> bytes:
     if not raw and n_records <= 1:
         return b""
-    tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
+    tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
     quick = general.encoded_size(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names

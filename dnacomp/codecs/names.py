@@ -731,13 +731,14 @@ def _uvarint(v: int) -> bytes:
             return bytes(out)
 
 
-def encode_names(names: bytes, n: int) -> bytes:
-    """Encode ``n`` names joined by b"\\n" (no trailing newline)."""
+def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
+    """Encode ``n`` names joined by b"\\n" (no trailing newline); returns ``prefix`` followed by
+    the coded bytes (a caller's method byte: saves copying a long output once more)."""
     names = bytes(names)
     if n <= 0:
         if n < 0 or names:
             raise ValueError("encode_names: n must be >= 0, and names empty when n == 0")
-        return b""
+        return bytes(prefix)
     got = names.count(b"\n") + 1
     if got != n:
         raise ValueError(f"encode_names: expected {n} names, got {got}")
@@ -748,7 +749,7 @@ def encode_names(names: bytes, n: int) -> bytes:
     # ``parts`` and reused: memory is the output's size plus at most OUT_CHUNK, however long the
     # names (the kernel suspends inside a long name rather than asking for room for all of it).
     out = np.empty(min(max(4096, len(names) // 2 + 64 * n), OUT_CHUNK), dtype=np.uint8)
-    parts = [bytes([VERSION]) + _uvarint(len(names))]
+    parts = [bytes(prefix) + bytes([VERSION]) + _uvarint(len(names))]
     i = 0
     while i < n:
         i, err = _kernel(0, n, i, txt, _NO_OUTPUT, out, cs, *args)
