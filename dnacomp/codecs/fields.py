@@ -49,7 +49,7 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
-    quick = general.encoded_size(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
+    quick = general.fast_size(raw)  # stored or zlib: cheap, and a bound for junk names
     if len(tokenised) <= quick:
         return tokenised
     return min(tokenised, general.encode(raw), key=len)

@@ -38,14 +38,19 @@ def _compress(method: int, raw: bytes) -> bytes:
     return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw)))
 
 
-def encoded_size(raw: bytes, fast: bool = False) -> int:
-    """len(encode(raw, fast)), without building it."""
+_PIECE = 1 << 20
+
+
+def fast_size(raw: bytes) -> int:
+    """len(encode(raw, fast=True)), without building it: zlib's output is only counted, fed a
+    piece at a time (deflate's output does not depend on how its input is split), because
+    ``zlib.compress`` holds up to 3 times its output at once (growing blocks, then one copy)."""
     if not raw:
         return 0
-    best = len(raw)
-    for method in (ZLIB,) if fast else (ZLIB, BZ2, LZMA):
-        best = min(best, len(_compress(method, raw)))
-    return 1 + best
+    view = memoryview(raw)
+    z = zlib.compressobj(9)
+    size = sum(len(z.compress(view[i:i + _PIECE])) for i in range(0, len(view), _PIECE)) + len(z.flush())
+    return 1 + min(len(raw), size)
 
 
 def encode(raw: bytes, fast: bool = False) -> bytes:
