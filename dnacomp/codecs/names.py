@@ -47,6 +47,11 @@ loop is bounded by names, 64 tokens per name and that length, ``n`` may not exce
 could hold, and any inconsistency (a decoded newline, a number over 18 digits, bytes past the
 total, the stream read past its end or not consumed exactly) raises ``ArchiveError``.
 
+Memory: the encoder reads the names in place and holds its output, written through a buffer of
+at most 1 MiB that is emptied whenever it runs low, even inside a name; the decoder holds its
+input and output. Both add the tables above (a few MB, plus 280 bytes per name remembered, at
+most 2^20 of them), never a multiple of a name's length.
+
 Speed note: the kernels are compiled with ``_nrt=False`` (no reference counting): with it on,
 the array arguments of the many inlined bit coders cost ~40% of the time in atomic increfs.
 """
@@ -763,7 +768,7 @@ def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
             else:
                 e = names.find(b"\n", int(cs[4]))
                 need = min(160 * ((len(names) if e < 0 else e) - int(cs[4]) + 2) + 64, RESERVE)
-            if out.shape[0] < need + 64:  # need <= RESERVE: then each call codes >= RESERVE bytes
+            if out.shape[0] < need + 64:  # need <= RESERVE, so each later call codes >= RESERVE bytes
                 out = np.empty(max(2 * RESERVE, min(2 * out.shape[0], OUT_CHUNK)), dtype=np.uint8)
     del txt, args
     if out.shape[0] - cs[3] < 8:
