@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import random
 from pathlib import Path
 
@@ -207,3 +208,31 @@ def test_million_empty_names_fast():
     data = encode_names(raw, 1_000_000)
     assert len(data) < 200
     assert decode_names(data, 1_000_000) == raw
+
+
+# --- long names: the encoder's bounded output buffer (issue 12, item 7) -----------------------
+
+def _long_names() -> list[bytes]:
+    import numpy as np
+    rng = np.random.default_rng(2024)
+    alpha = np.frombuffer(b"0123456789:;|=_ ACGTchrgene\r\t", dtype=np.uint8)
+    return [b"x:" * 40 + alpha[rng.integers(0, alpha.size, 200_000)].tobytes(),  # 80 tokens, then a tail
+            b"a" * 300_000 + b"1",  # one letter run
+            b"r1 " + rng.integers(11, 256, 150_000, dtype=np.uint8).tobytes(),
+            b"read_17 len=5",
+            alpha[rng.integers(0, alpha.size, 5000)].tobytes()]
+
+
+def test_long_names_code_as_before_wherever_the_encoder_stops(monkeypatch):
+    """The encoder suspends inside long byte strings when its output buffer runs low and empties
+    it: the stream must be the one written before that existed (sha256 pinned from that code),
+    with the usual 1 MiB buffer and with the smallest one (a suspension every 32 KiB)."""
+    from dnacomp.codecs import names as codec
+    raw = b"\n".join(_long_names())
+    want = "93d7f6d8460759589792a28ec8ddf37ad2a0d510e44836595a1da44a150a4553"
+    for out_chunk in (codec.OUT_CHUNK, 1):
+        monkeypatch.setattr(codec, "OUT_CHUNK", out_chunk)
+        data = encode_names(raw, 5)
+        assert hashlib.sha256(data).hexdigest() == want
+    assert decode_names(data, 5) == raw
+    assert encode_names(raw, 5, prefix=b"\x08") == b"\x08" + data

@@ -46,11 +46,11 @@ def method_name(coded: bytes) -> str:
 def _encode_names(raw: bytes, n_records: int) -> bytes:
     if not raw and n_records <= 1:
         return b""
-    tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
+    tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
-    quick = general.encode(raw, fast=True)  # stored or zlib: cheap, and a bound for junk names
-    if len(tokenised) <= len(quick):
+    quick = general.fast_size(raw)  # stored or zlib: cheap, and a bound for junk names
+    if len(tokenised) <= quick:
         return tokenised
     return min(tokenised, general.encode(raw), key=len)
 

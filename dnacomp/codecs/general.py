@@ -30,15 +30,42 @@ def method_name(coded: bytes) -> str:
     return _METHOD_NAMES.get(coded[0], "?") if coded else "empty"
 
 
+def _compress(method: int, raw: bytes) -> bytes:
+    if method == ZLIB:
+        return zlib.compress(raw, 9)
+    if method == BZ2:
+        return bz2.compress(raw, 9)
+    return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw)))
+
+
+_PIECE = 1 << 20
+
+
+def fast_size(raw: bytes) -> int:
+    """len(encode(raw, fast=True)), without building it: zlib's output is only counted, fed a
+    piece at a time (deflate's output does not depend on how its input is split), because
+    ``zlib.compress`` holds up to 3 times its output at once (growing blocks, then one copy)."""
+    if not raw:
+        return 0
+    view = memoryview(raw)
+    z = zlib.compressobj(9)
+    size = sum(len(z.compress(view[i:i + _PIECE])) for i in range(0, len(view), _PIECE)) + len(z.flush())
+    return 1 + min(len(raw), size)
+
+
 def encode(raw: bytes, fast: bool = False) -> bytes:
     """Smallest of the methods; ``fast`` skips the slow ones for big streams at low levels."""
     if not raw:
         return b""
-    candidates = [bytes([STORED]) + raw, bytes([ZLIB]) + zlib.compress(raw, 9)]
-    if not fast:
-        candidates.append(bytes([BZ2]) + bz2.compress(raw, 9))
-        candidates.append(bytes([LZMA]) + lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_lzma_filters(len(raw))))
-    return min(candidates, key=len)
+    # the first smallest in the order stored, zlib, bz2, lzma. Only the best payload so far is
+    # kept and only the winner gets its method byte: a candidate can be as big as the stream
+    best_method, best = STORED, raw
+    for method in (ZLIB,) if fast else (ZLIB, BZ2, LZMA):
+        payload = _compress(method, raw)
+        if len(payload) < len(best):
+            best_method, best = method, payload
+        del payload
+    return bytes([best_method]) + best
 
 
 def decode(coded: bytes, raw_len: int) -> bytes:

@@ -47,6 +47,11 @@ loop is bounded by names, 64 tokens per name and that length, ``n`` may not exce
 could hold, and any inconsistency (a decoded newline, a number over 18 digits, bytes past the
 total, the stream read past its end or not consumed exactly) raises ``ArchiveError``.
 
+Memory: the encoder reads the names in place and holds its output, written through a buffer of
+at most 1 MiB that is emptied whenever it runs low, even inside a name; the decoder holds its
+input and output. Both add the tables above (a few MB, plus 280 bytes per name remembered, at
+most 2^20 of them), never a multiple of a name's length.
+
 Speed note: the kernels are compiled with ``_nrt=False`` (no reference counting): with it on,
 the array arguments of the many inlined bit coders cost ~40% of the time in atomic increfs.
 """
@@ -76,6 +81,14 @@ SPAN = 32  # neighbour search: buckets looked at each side
 STEPS = 256  # neighbour search: entries walked per name
 TREE_DEPTH = 4  # a number's first bits below its top bit coded in the context of the bits above
 NEW_BIAS = 128  # 1/256 bit: DELTA must beat NEW by this much (on average) to be chosen
+# Encoder output room. A decision emits at most the 4 bytes of the coder's state, a name codes at
+# most MAXT tokens + END outside its byte strings (<= 78 decisions each) and a string byte is 8
+# decisions: 65 * 78 * 4 + 8 * 4 < RESERVE. So a name starts with min(160 per byte, RESERVE) of
+# room, and a byte string suspends the kernel (SUSPENDED) when less than RESERVE is left: the
+# caller empties the buffer and resumes, and a long name never needs room for all of its output.
+RESERVE = 1 << 15
+SUSPENDED = 7  # the kernel's "out of room inside a byte string" return code (not an error)
+OUT_CHUNK = 1 << 20  # encoder output buffer size at most (emptied into a list when full)
 
 T_END, T_NUM, T_ALPHA, T_CHAR, T_TAIL = 0, 1, 2, 3, 4
 NH = 4  # recent distinct strings remembered per token index
@@ -269,67 +282,96 @@ def _tokenise(txt, s, e, tok, c):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
+def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
             heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, work):
-    """Code names i0..n-1. Returns (names done, error code); encoding stops early (error 0) when
-    the output buffer may not hold the next name. cs[3] = coded position, cs[4] = text position.
+    """Code names i0..n-1 (``txt``, read only: the encoder's input; the decoder's output, which it
+    writes through ``dst``, the same memory; the encoder passes an empty ``dst``). Returns (names done, error code); encoding stops early (error 0) when
+    the output buffer may not hold the next name, or (SUSPENDED, encoder only) inside a name's
+    byte string when less than RESERVE bytes are left: the name's state is then in work[3] and
+    the next call, with the same i0, goes on from there. The coded bytes do not depend on where
+    the calls stop. cs[3] = coded position, cs[4] = text position.
     Error codes: 1 bad type, 2 stream overrun, 3 bad number, 4 output overflow, 5 newline."""
     cap = txt.shape[0]
     rows = vals.shape[0]
     pok = work[0]
     pv = work[1]
     nums = work[2]
+    sv = work[3]  # a suspended name's state (encoder only): see SUSPENDED
+    resume = sv[0] == 1
+    sv[0] = 0
     for i in range(i0, n):
         c = i & 1
         pc = c ^ 1
         pnt = ntok[pc]
         s = cs[4]
-        if mode == 0:
-            e = s
-            while e < cap and txt[e] != 10:
-                e += 1
-            if buf.shape[0] - cs[3] < 160 * (e - s + 2) + 64:
-                return i, 0
-            nt = _tokenise(txt, s, e, tok, c)
-            tok[c, 0, nt] = T_END
+        if resume:  # back inside the byte string where the last call stopped (same i)
+            e = sv[1]
+            w = sv[2]
+            t = sv[3]
+            row = sv[4] != 0
+            kidx = sv[5]
+            kval = sv[6]
+            lo = sv[7]
+            hi = sv[8]
+            klo = sv[9]
+            khi = sv[10]
+            lo_ok = sv[11] != 0
+            hi_ok = sv[12] != 0
+            nn = sv[13]
         else:
-            if cs[3] > buf.shape[0]:
-                return i, 2
-            e = 0
-            nt = 0
-        w = s
-        row = i < rows  # names past the first ``rows`` are not remembered by the neighbour model
-        if row:
-            for t in range(NV):
-                vals[i, t] = -1
-        kidx = -1
-        kval = 0
-        lo = -1
-        hi = -1
-        klo = 0
-        khi = 0
-        lo_ok = False
-        hi_ok = False
-        nn = 0
-        t = 0
-        while True:
-            ptyp = tok[pc, 0, t] if t < pnt else T_END
-            typ = tok[c, 0, t] if mode == 0 else 0
-            base = OFF_TYPE + (t * 8 + ptyp) * 8
-            if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
-                typ = ptyp
+            if mode == 0:
+                e = s
+                while e < cap and txt[e] != 10:
+                    e += 1
+                # room for the whole name, or for RESERVE: its long byte strings then check
+                # the room byte by byte (and suspend), so the buffer need not hold them at once
+                need = 160 * (e - s + 2) + 64
+                if buf.shape[0] - cs[3] < (need if need < RESERVE else RESERVE):
+                    return i, 0
+                nt = _tokenise(txt, s, e, tok, c)
+                tok[c, 0, nt] = T_END
             else:
-                node = 1
-                for k in range(2, -1, -1):
-                    b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
-                    node = 2 * node + b
-                typ = node - 8
-            if typ > T_TAIL or (t == MAXT - 1 and typ != T_END and typ != T_TAIL):
-                return i, 1
-            tok[c, 0, t] = typ
-            tok[c, 3, t] = w
-            if typ == T_END:
-                break
+                if cs[3] > buf.shape[0]:
+                    return i, 2
+                e = 0
+                nt = 0
+            w = s
+            row = i < rows  # names past the first ``rows`` are not remembered by the neighbour model
+            if row:
+                for t in range(NV):
+                    vals[i, t] = -1
+            kidx = -1
+            kval = 0
+            lo = -1
+            hi = -1
+            klo = 0
+            khi = 0
+            lo_ok = False
+            hi_ok = False
+            nn = 0
+            t = 0
+        while True:
+            if resume:
+                typ = tok[c, 0, t]  # T_ALPHA or T_TAIL, already coded
+                ptyp = tok[pc, 0, t] if t < pnt else T_END
+            else:
+                ptyp = tok[pc, 0, t] if t < pnt else T_END
+                typ = tok[c, 0, t] if mode == 0 else 0
+                base = OFF_TYPE + (t * 8 + ptyp) * 8
+                if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
+                    typ = ptyp
+                else:
+                    node = 1
+                    for k in range(2, -1, -1):
+                        b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
+                        node = 2 * node + b
+                    typ = node - 8
+                if typ > T_TAIL or (t == MAXT - 1 and typ != T_END and typ != T_TAIL):
+                    return i, 1
+                tok[c, 0, t] = typ
+                tok[c, 3, t] = w
+                if typ == T_END:
+                    break
             if typ == T_NUM:
                 v = tok[c, 1, t] if mode == 0 else 0
                 z = tok[c, 2, t] if mode == 0 else 0
@@ -465,7 +507,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                         return i, 4
                     x = v
                     for q in range(w + width - 1, w - 1, -1):
-                        txt[q] = 48 + x % 10
+                        dst[q] = 48 + x % 10
                         x //= 10
                 tok[c, 1, t] = v
                 tok[c, 2, t] = z
@@ -524,56 +566,83 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
                         return i, 5
                     if w + 1 > cap:
                         return i, 4
-                    txt[w] = ch
+                    dst[w] = ch
                 tok[c, 1, t] = ch
                 tok[c, 4, t] = 1
                 w += 1
             else:  # letters or tail: a byte string
                 ln = tok[c, 4, t] if mode == 0 else 0
                 hn = hcnt[t]
-                found = -1
-                if mode == 0:
-                    for k in range(hn):
-                        if hlen[t, k] == ln:
-                            ps = hpos[t, k]
-                            found = k
-                            for q in range(ln):
-                                if txt[ps + q] != txt[w + q]:
-                                    found = -1
-                                    break
-                            if found >= 0:
-                                break
                 hit = -1
-                pa = 1 if ptyp == typ else 0
-                for k in range(hn):
-                    if _cb(mode, 1 if found == k else 0, tb, OFF_AH + (t * 2 + pa) * NH + k, cs, buf):
-                        hit = k
-                        break
-                if hit >= 0:
-                    ln = hlen[t, hit]
-                    ps = hpos[t, hit]
-                    if mode == 1:
-                        if w + ln > cap:
-                            return i, 4
-                        for q in range(ln):
-                            txt[w + q] = txt[ps + q]
-                    for k in range(hit, 0, -1):
-                        hpos[t, k] = hpos[t, k - 1]
-                        hlen[t, k] = hlen[t, k - 1]
+                if resume:
+                    resume = False
+                    q0 = sv[14]
+                    c1 = sv[15]
                 else:
-                    kind = K_ALEN if typ == T_ALPHA else K_TLEN
-                    ln = _num(mode, ln, kind * 64 + t, OFF_NB + (kind * 64 + t) * 64, tb, hbits, tdepth, cs, buf)
-                    if ln < 0 or w + ln > cap:
-                        return i, 4
-                    c1 = 0
+                    found = -1
+                    if mode == 0:
+                        for k in range(hn):
+                            if hlen[t, k] == ln:
+                                ps = hpos[t, k]
+                                found = k
+                                for q in range(ln):
+                                    if txt[ps + q] != txt[w + q]:
+                                        found = -1
+                                        break
+                                if found >= 0:
+                                    break
+                    pa = 1 if ptyp == typ else 0
+                    for k in range(hn):
+                        if _cb(mode, 1 if found == k else 0, tb, OFF_AH + (t * 2 + pa) * NH + k, cs, buf):
+                            hit = k
+                            break
+                    if hit >= 0:
+                        ln = hlen[t, hit]
+                        ps = hpos[t, hit]
+                        if mode == 1:
+                            if w + ln > cap:
+                                return i, 4
+                            for q in range(ln):
+                                dst[w + q] = txt[ps + q]
+                        for k in range(hit, 0, -1):
+                            hpos[t, k] = hpos[t, k - 1]
+                            hlen[t, k] = hlen[t, k - 1]
+                    else:
+                        kind = K_ALEN if typ == T_ALPHA else K_TLEN
+                        ln = _num(mode, ln, kind * 64 + t, OFF_NB + (kind * 64 + t) * 64, tb, hbits, tdepth, cs, buf)
+                        if ln < 0 or w + ln > cap:
+                            return i, 4
+                        c1 = 0
+                        q0 = 0
+                if hit < 0:
                     tbase = OFF_ALPHA if typ == T_ALPHA else OFF_TAIL
-                    for q in range(ln):
+                    for q in range(q0, ln):
+                        if mode == 0 and buf.shape[0] - cs[3] < RESERVE:
+                            # out of room inside a long string: save the name's state, let the
+                            # caller empty the buffer, and go on from byte q on the next call
+                            sv[0] = 1
+                            sv[1] = e
+                            sv[2] = w
+                            sv[3] = t
+                            sv[4] = 1 if row else 0
+                            sv[5] = kidx
+                            sv[6] = kval
+                            sv[7] = lo
+                            sv[8] = hi
+                            sv[9] = klo
+                            sv[10] = khi
+                            sv[11] = 1 if lo_ok else 0
+                            sv[12] = 1 if hi_ok else 0
+                            sv[13] = nn
+                            sv[14] = q
+                            sv[15] = c1
+                            return i, SUSPENDED
                         ch = txt[w + q] if mode == 0 else 0
                         ch = _byte(mode, ch, tb, tbase + c1 * 256, cs, buf)
                         if mode == 1:
                             if ch == 10:
                                 return i, 5
-                            txt[w + q] = ch
+                            dst[w + q] = ch
                         c1 = ch
                     if hn < NH:
                         hn += 1
@@ -607,7 +676,7 @@ def _kernel(mode, n, i0, txt, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, v
             if i < n - 1:
                 if w >= cap:
                     return i, 4
-                txt[w] = 10
+                dst[w] = 10
                 w += 1
             cs[4] = w
     return n, 0
@@ -632,7 +701,7 @@ def _state(n: int, txt: np.ndarray):
     hpos = np.zeros((64, NH), dtype=np.int64)
     hlen = np.zeros((64, NH), dtype=np.int64)
     hcnt = np.zeros(64, dtype=np.int64)
-    return (tb, hbits, TREE_DEPTH, NEW_BIAS, tok, ntok, vals, keyidx, keyval, heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, np.zeros((3, MAXT), dtype=np.int64))
+    return (tb, hbits, TREE_DEPTH, NEW_BIAS, tok, ntok, vals, keyidx, keyval, heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, np.zeros((4, MAXT), dtype=np.int64))
 
 
 def _coder() -> np.ndarray:
@@ -642,6 +711,17 @@ def _coder() -> np.ndarray:
     cs = np.zeros(6, dtype=np.int64)
     cs[:3] = new_coder_state()
     return cs
+
+
+_NO_OUTPUT = np.empty(0, dtype=np.uint8)  # the encoder's ``dst``: never written
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view: the kernel's ``txt`` has one type (a read-only array) in both modes, so
+    that the encoder can read the caller's bytes in place and numba compiles the kernel once."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 def _uvarint(v: int) -> bytes:
@@ -656,33 +736,47 @@ def _uvarint(v: int) -> bytes:
             return bytes(out)
 
 
-def encode_names(names: bytes, n: int) -> bytes:
-    """Encode ``n`` names joined by b"\\n" (no trailing newline)."""
+def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
+    """Encode ``n`` names joined by b"\\n" (no trailing newline); returns ``prefix`` followed by
+    the coded bytes (a caller's method byte: saves copying a long output once more)."""
     names = bytes(names)
     if n <= 0:
         if n < 0 or names:
             raise ValueError("encode_names: n must be >= 0, and names empty when n == 0")
-        return b""
+        return bytes(prefix)
     got = names.count(b"\n") + 1
     if got != n:
         raise ValueError(f"encode_names: expected {n} names, got {got}")
-    txt = np.frombuffer(names, dtype=np.uint8).copy()  # writable: one kernel serves both modes
+    txt = np.frombuffer(names, dtype=np.uint8)  # read only, as the kernel's txt always is: no copy
     args = _state(n, txt)
     cs = _coder()
-    out = np.empty(max(4096, len(names) // 2 + 64 * n), dtype=np.uint8)
+    # The coder never revisits a byte it wrote (carry-less), so a full buffer is emptied into
+    # ``parts`` and reused: memory is the output's size plus at most OUT_CHUNK, however long the
+    # names (the kernel suspends inside a long name rather than asking for room for all of it).
+    out = np.empty(min(max(4096, len(names) // 2 + 64 * n), OUT_CHUNK), dtype=np.uint8)
+    parts = [bytes(prefix) + bytes([VERSION]) + _uvarint(len(names))]
     i = 0
     while i < n:
-        i, err = _kernel(0, n, i, txt, out, cs, *args)
-        if err:
+        i, err = _kernel(0, n, i, txt, _NO_OUTPUT, out, cs, *args)
+        if err and err != SUSPENDED:
             raise AssertionError(f"names encoder failed ({err})")
         if i < n:
-            e = names.find(b"\n", int(cs[4]))
-            need = 160 * ((len(names) if e < 0 else e) - int(cs[4]) + 2) + 128
-            out = np.concatenate([out[:int(cs[3])], np.empty(max(out.shape[0], need), dtype=np.uint8)])
+            parts.append(out[:int(cs[3])].tobytes())
+            cs[3] = 0
+            if err == SUSPENDED:
+                need = RESERVE
+            else:
+                e = names.find(b"\n", int(cs[4]))
+                need = min(160 * ((len(names) if e < 0 else e) - int(cs[4]) + 2) + 64, RESERVE)
+            if out.shape[0] < need + 64:  # need <= RESERVE, so each later call codes >= RESERVE bytes
+                out = np.empty(max(2 * RESERVE, min(2 * out.shape[0], OUT_CHUNK)), dtype=np.uint8)
+    del txt, args
     if out.shape[0] - cs[3] < 8:
-        out = np.concatenate([out, np.empty(16, dtype=np.uint8)])
+        parts.append(out[:int(cs[3])].tobytes())
+        cs[3] = 0
     pos = encode_flush(cs, out, int(cs[3]))
-    return bytes([VERSION]) + _uvarint(len(names)) + out[:pos].tobytes()
+    parts.append(memoryview(out)[:pos])
+    return b"".join(parts)
 
 
 def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
@@ -716,9 +810,10 @@ def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
     args = _state(n, txt)
     cs = _coder()
     cs[3] = decode_init(cs, buf, 0)
-    i, err = _kernel(1, n, 0, txt, buf, cs, *args)
+    i, err = _kernel(1, n, 0, _read_only(txt), txt, buf, cs, *args)
     if err or i != n:
         raise ArchiveError(f"names stream corrupt (error {err} at name {i})")
     if cs[3] != buf.shape[0] or cs[4] != total:
         raise ArchiveError("names stream does not end where it should (truncated or corrupt)")
+    del buf, args  # before the copy out
     return txt.tobytes()

@@ -99,6 +99,7 @@ def iter_chunks(stream: BinaryIO, kind: str, source: str,
             parts = [pending]
             more = _read_into(stream, parts, target - len(pending))
             pending = b"".join(parts)
+            del parts  # else the pieces (a long line read twice over) live on while the chunk is coded
         if not more:
             if pending:
                 yield pending, line, record

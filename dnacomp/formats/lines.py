@@ -111,8 +111,25 @@ def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
     return np.repeat(values, counts)
 
 
+# At most this many ranges are copied slice by slice: no index array (8 bytes per byte covered)
+# or mask (1 byte per byte of the chunk) then, which matters when they hold one very long line.
+FEW_RANGES = 64
+
+
+def _few_ranges(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, length, offset in the concatenation) of each range, as Python ints."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    first = np.cumsum(lengths) - lengths
+    return list(zip(np.asarray(starts).tolist(), lengths.tolist(), first.tolist()))
+
+
 def gather(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate the given ranges of ``buf``."""
+    """Concatenate the given ranges of ``buf`` (a new array)."""
+    if np.size(lengths) <= FEW_RANGES:
+        out = np.empty(int(np.sum(lengths)), dtype=buf.dtype)
+        for start, length, at in _few_ranges(starts, lengths):
+            out[at:at + length] = buf[start:start + length]
+        return out
     if int(np.sum(lengths)) * 4 <= buf.size:
         return buf[range_indices(starts, lengths)]
     return buf[ranges_mask(buf.size, starts, lengths)]
@@ -123,18 +140,26 @@ def scatter(out: np.ndarray, starts: np.ndarray, lengths: np.ndarray, values: np
     lengths = np.asarray(lengths, dtype=np.int64)
     if int(lengths.sum()) != values.size:
         raise ArchiveError(f"{what}: {values.size} bytes for {int(lengths.sum())} positions")
-    if values.size * 4 <= out.size:
+    if lengths.size <= FEW_RANGES:
+        for start, length, at in _few_ranges(starts, lengths):
+            out[start:start + length] = values[at:at + length]
+    elif values.size * 4 <= out.size:
         out[range_indices(starts, lengths)] = values
     else:
         out[ranges_mask(out.size, starts, lengths)] = values
 
 
 def join_lines(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> bytes:
-    """The given ranges joined with '\\n' (headers, read names): the text form a byte codec likes."""
-    body = gather(buf, starts, lengths)
+    """The given lines' contents joined with '\\n' (headers, read names): the text form a byte
+    codec likes. Each line but the last is taken with the byte after it (its CR or LF: only the
+    chunk's last line has none), which then becomes the '\\n'; one copy, not two."""
     if lengths.size <= 1:
-        return body.tobytes()
-    return np.insert(body, np.cumsum(lengths)[:-1], LF).tobytes()
+        return buf[int(starts[0]):int(starts[0]) + int(lengths[0])].tobytes() if lengths.size else b""
+    with_end = np.asarray(lengths, dtype=np.int64) + 1
+    with_end[-1] -= 1
+    body = gather(buf, starts, with_end)
+    body[np.cumsum(with_end[:-1]) - 1] = LF
+    return body.tobytes()
 
 
 def split_joined(data: bytes, count: int, name: str) -> tuple[np.ndarray, np.ndarray]:
