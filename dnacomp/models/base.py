@@ -60,10 +60,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from llvmlite import ir as llir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from ..kernel_cache import njit
 from . import gru
 from .arith import decode_bit, encode_bit
 from .gru import gru_learn, gru_step, input_offset

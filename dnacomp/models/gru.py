@@ -44,7 +44,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernel_cache import njit
 
 # indices into gc
 G_H = 0
