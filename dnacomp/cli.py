@@ -11,8 +11,6 @@ import sys
 import traceback
 from typing import Callable
 
-from tqdm import tqdm
-
 from . import __version__
 from .errors import DnacompError
 
@@ -108,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _progress_bar(total: int | None, desc: str, quiet: bool):
+    from tqdm import tqdm
+
     disable = quiet or not sys.stderr.isatty()
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=disable, file=sys.stderr, leave=False)
 
