@@ -44,8 +44,11 @@ def method_name(coded: bytes) -> str:
 
 
 def _encode_names(raw: bytes, n_records: int) -> bytes:
-    if not raw and n_records <= 1:
-        return b""
+    if n_records <= 1:
+        # one name has no other to be predicted from: the tokeniser lost to the general codecs by
+        # 1-12 bytes on every single name tried, and a one-sequence genome then need not compile
+        # the names kernel (~30 s of a first run)
+        return general.encode(raw) if raw else b""
     from . import names
     tokenised = bytes([NAMES_TOKENS]) + names.encode_names(raw, n_records)
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
