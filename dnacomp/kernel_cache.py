@@ -38,9 +38,9 @@ _PACKAGE = Path(__file__).resolve().parent
 _KERNEL_DIRS = ("models", "codecs")
 
 #: said once per process on stderr, when the first kernel compiles (the CLI turns it on)
-NOTICE = ("dnacomp: compiling kernels for this CPU (first run only: about {estimate}); "
-          "'dnacomp warmup' does it ahead")
-ESTIMATE = "15 s for a FASTA file, 1 minute for FASTQ, on an idle 2-core machine"
+NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"
+#: measured on an idle 2-core machine (README, "First run")
+ESTIMATE = "about 15 s; 1 minute for FASTQ or many records"
 
 _state: dict = {"configured": False, "cache_dir": None, "why": "", "notice": None, "noticed": False,
           "ours": False, "compiled": []}
