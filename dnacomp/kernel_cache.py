@@ -29,6 +29,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Callable, TextIO
@@ -41,7 +42,10 @@ _KERNEL_DIRS = ("models", "codecs")
 NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"
 #: measured on an idle 2-core machine (README, "First run")
 ESTIMATE = "about 15 s; 1 minute for FASTQ or many records"
+#: seconds a compilation runs before the notice is given (the small kernels take ~0.1 s)
+NOTICE_AFTER = 1.0
 
+_LOCK = threading.Lock()
 _state: dict = {"configured": False, "cache_dir": None, "why": "", "notice": None, "noticed": False,
           "ours": False, "compiled": []}
 
@@ -152,27 +156,49 @@ def _is_ours(dispatcher) -> bool:
     return module == "dnacomp" or module.startswith("dnacomp.")
 
 
+def _say_compiling() -> None:
+    with _LOCK:
+        stream = _state["notice"]
+        if stream is None or _state["noticed"]:
+            return
+        _state["noticed"] = True
+    try:
+        print(NOTICE.format(estimate=ESTIMATE), file=stream, flush=True)
+    except (OSError, ValueError):  # a closed stderr must not stop the run
+        pass
+
+
 def _listener():
     from numba.core import event
 
     class Listener(event.Listener):
-        """Notes dnacomp's kernel compilations (cache misses) and says so on the first."""
+        """Notes dnacomp's kernel compilations (cache misses). A compilation that takes longer
+        than NOTICE_AFTER seconds (the big kernels; not the small ones that a warm cache may still
+        lack, such as a decoder's first call) triggers the notice, once per process."""
+
+        depth = 0
+        timer = None
 
         def on_start(self, ev) -> None:
             dispatcher = (ev.data or {}).get("dispatcher")
             if not _is_ours(dispatcher):
                 return
-            _state["compiled"].append(dispatcher.py_func.__qualname__)
-            stream = _state["notice"]
-            if stream is not None and not _state["noticed"]:
-                _state["noticed"] = True
-                try:
-                    print(NOTICE.format(estimate=ESTIMATE), file=stream, flush=True)
-                except (OSError, ValueError):  # a closed stderr must not stop the run
-                    pass
+            with _LOCK:
+                _state["compiled"].append(dispatcher.py_func.__qualname__)
+                Listener.depth += 1
+                if Listener.depth == 1 and _state["notice"] is not None and not _state["noticed"]:
+                    Listener.timer = threading.Timer(NOTICE_AFTER, _say_compiling)
+                    Listener.timer.daemon = True
+                    Listener.timer.start()
 
         def on_end(self, ev) -> None:
-            pass
+            if not _is_ours((ev.data or {}).get("dispatcher")):
+                return
+            with _LOCK:
+                Listener.depth = max(0, Listener.depth - 1)
+                if Listener.depth == 0 and Listener.timer is not None:
+                    Listener.timer.cancel()
+                    Listener.timer = None
 
     return Listener()
 
