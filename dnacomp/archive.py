@@ -19,7 +19,7 @@ import zlib
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
@@ -31,10 +31,12 @@ from .formats.chunks import iter_chunks
 from .formats.detect import detect_format
 from .formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
 from .formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
-from .models.base import ModelParams
-from .models.basecodec import BaseDecoder, BaseEncoder
 from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, params_for_level
+from .models.params import ModelParams
 from .streams import ChunkStreams
+
+if TYPE_CHECKING:  # the kernels (numba) are imported when a stream is coded, not for `dnacomp info`
+    from .models.basecodec import BaseDecoder, BaseEncoder
 
 BASES = "bases"
 CHUNK_SIZE = 8 << 20
@@ -111,6 +113,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     write_header(out, meta, FORMAT_VERSION if params.gru_mode else CM_VERSION)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
+    from .models.basecodec import BaseEncoder
     encoder = BaseEncoder(params)
     started = time.perf_counter()
     pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
@@ -273,6 +276,7 @@ def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress) 
     meta = read_header(src)
     kind, level, params = check_meta(meta)
     unparse = UNPARSERS[kind]
+    from .models.basecodec import BaseDecoder
     decoder = BaseDecoder(params)
     sha = hashlib.sha256()
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import ArchiveError
 from ..formats.fastq import read_lengths
 from ..formats.residues import exception_mask
-from . import general, names, quality
+from . import general
 
 NAMES_TOKENS = 8
 QUALITY_CM = 9
@@ -46,6 +46,7 @@ def method_name(coded: bytes) -> str:
 def _encode_names(raw: bytes, n_records: int) -> bytes:
     if not raw and n_records <= 1:
         return b""
+    from . import names
     tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
@@ -65,6 +66,7 @@ def _quality_context(fields: dict[str, bytes], n_symbols: int, n_records: int) -
 def _encode_qualities(raw: bytes, fields: dict[str, bytes], n_symbols: int, n_records: int) -> bytes:
     if not raw:
         return b""
+    from . import quality
     readlen, is_n = _quality_context(fields, n_symbols, n_records)
     coded = bytes([QUALITY_CM]) + quality.encode_qualities(np.frombuffer(raw, dtype=np.uint8), readlen, is_n)
     return coded if len(coded) <= len(raw) else general.encode(raw, fast=True)
@@ -92,6 +94,8 @@ def decode_fields(kind: str, coded: dict[str, tuple[int, bytes]], n_symbols: int
             later.append(name)
         else:
             out[name] = general.decode(data, raw_len)
+    if later:
+        from . import names, quality  # their kernels (numba) only when a stream uses them
     for name in later:
         raw_len, data = coded[name]
         if data[0] == NAMES_TOKENS and name == NAME_FIELDS.get(kind):

@@ -58,9 +58,9 @@ the array arguments of the many inlined bit coders cost ~40% of the time in atom
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from ..errors import ArchiveError
+from ..kernel_cache import njit
 from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from ..models.logistic import LOG_COST, RECIP
 

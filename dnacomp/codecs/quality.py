@@ -54,9 +54,9 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from numba import njit
 
 from ..errors import ArchiveError
+from ..kernel_cache import njit
 from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from ..models.logistic import RECIP, SQUASH, STRETCH, bucket_table
 

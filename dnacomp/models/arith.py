@@ -12,7 +12,8 @@ The state lives in a small int64 array so that numba kernels can code in slices 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ..kernel_cache import njit
 
 MASK32 = 0xFFFFFFFF
 TOP_MASK = 0xFF000000

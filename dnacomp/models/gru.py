@@ -36,15 +36,18 @@ U, the GRU's memory of the recent past moves each model's weight (in a repeat, a
 misses, ...). On the first 1 M bases of ecoli_536 / dm3 this U term made the GRU level 0.03% /
 0.02% smaller than ``w_o . h`` alone, and the hidden size started to matter.
 
-Numba caches compiled kernels per source file: after editing this file, delete the caches
-(``find dnacomp -name '*.nb[ic]' -delete``), or base.py's cached kernel keeps the old GRU.
+numba checks each cached kernel against its own source file only, so base.py's kernel, which
+inlines this file's, would keep an old GRU after an edit here; the kernel cache directory is
+therefore keyed by a digest of all kernel sources (``dnacomp/kernel_cache.py``).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from numba import njit
+
+from ..kernel_cache import njit
+from .params import gru_layout, gru_slot_size
 
 # indices into gc
 G_H = 0
@@ -69,13 +72,12 @@ GRAD_CLIP = 4.0  # per-parameter gradient of one window is clipped to +-this
 
 
 def n_params(hidden: int, inputs: int) -> int:
-    return _layout(hidden, inputs)[8]
+    return gru_layout(hidden, inputs)[8]
 
 
-@njit(cache=True, inline="always")
-def slot_size(hidden, inputs):
-    """Values in one step record of the ring (see ``_slot``)."""
-    return inputs + 7 * hidden + 2
+#: values in one step record of the ring (see ``_slot``); defined in params.py, which needs it
+#: without numba (ModelParams.memory_bytes)
+slot_size = njit(cache=True, inline="always")(gru_slot_size)
 
 
 def new_state(hidden: int, inputs: int, bptt: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,11 +90,11 @@ def new_state(hidden: int, inputs: int, bptt: int, seed: int) -> tuple[np.ndarra
     unit = rng.integers(0, 1 << 53, size=p, dtype=np.int64).astype(np.float64) * (1.0 / (1 << 53))
     bound = 1.0 / math.sqrt(hidden)
     gw[:p] = (unit * 2.0 - 1.0) * bound
-    o = _layout(hidden, inputs)
+    o = gru_layout(hidden, inputs)
     gw[o[4]:o[4] + hidden] *= 0.125  # w_o
     gw[o[5]:o[5] + inputs + 1] = 0.0  # v and b_o
     gw[o[7]:o[7] + inputs * hidden] *= 0.125  # U
-    gs = np.zeros(hidden + bptt * slot_size(hidden, inputs) + 16 * hidden, dtype=np.float64)
+    gs = np.zeros(hidden + bptt * gru_slot_size(hidden, inputs) + 16 * hidden, dtype=np.float64)
     gc = np.zeros(N_GC, dtype=np.int64)
     gc[G_H], gc[G_I], gc[G_T] = hidden, inputs, bptt
     return gw, gs, gc
@@ -102,7 +104,7 @@ def unpack(gw: np.ndarray, hidden: int, inputs: int) -> dict[str, np.ndarray]:
     """The parameters as torch-shaped arrays (views): weight_ih (3H x I), weight_hh (3H x H),
     bias_ih, bias_hh, w_o, v, b_o. For tests and for reading a trained model."""
     h3 = 3 * hidden
-    wx, wh, bx, bh, wo, v, bo, u, _ = _layout(hidden, inputs)
+    wx, wh, bx, bh, wo, v, bo, u, _ = gru_layout(hidden, inputs)
     return {
         "u": gw[u:u + inputs * hidden].reshape(inputs, hidden),
         "weight_ih": gw[wx:wh].reshape(inputs, h3).T,
@@ -171,20 +173,9 @@ def _flush(x):
     return 0.0 if -_TINY < x < _TINY else x
 
 
-@njit(cache=True, inline="always")
-def _layout(hh, ii):
-    """Where W_x, W_h, b_x, b_h, w_o, v, b_o and U start in the parameter vector, and its
-    length: the one definition of the layout, for the kernels and for Python alike."""
-    h3 = 3 * hh
-    wx = 0
-    wh = wx + ii * h3
-    bx = wh + hh * h3
-    bh = bx + h3
-    wo = bh + h3
-    v = wo + hh
-    bo = v + ii
-    u = bo + 1
-    return wx, wh, bx, bh, wo, v, bo, u, u + ii * hh
+#: where W_x, W_h, b_x, b_h, w_o, v, b_o and U start in the parameter vector, and its length:
+#: params.gru_layout, the one definition, compiled into the kernels (Python calls it directly)
+_layout = njit(cache=True, inline="always")(gru_layout)
 
 
 @njit(cache=True, inline="always")

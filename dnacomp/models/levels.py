@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import ModelParams
+from .params import ModelParams
 
 DEFAULT_LEVEL = 5
 
