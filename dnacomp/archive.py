@@ -23,8 +23,8 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, read_block_or_footer,
-                        read_header, write_block, write_footer, write_header)
+from .container import (CM_VERSION, FORMAT_VERSION, MAX_BLOCK_RAW, Block, Footer, check_footer,
+                        read_block_or_footer, read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
 from .formats.chunks import iter_chunks
@@ -105,6 +105,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
     with pool_cm as pool:
         for index, (chunk, first_line, first_record) in enumerate(iter_chunks(src, kind, source, chunk_size)):
+            _check_chunk_size(chunk, source, first_line)
             sha.update(chunk)
             streams = parse(chunk, source, first_line, first_record)
             block = _encode_block(index, chunk, streams, encoder, pool, progress)
@@ -120,6 +121,15 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     stats.archive_bytes = out.count
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _check_chunk_size(chunk: bytes, source: str, first_line: int) -> None:
+    """A chunk is one block, and a line or FASTQ record is never cut: input with a line or record
+    too long for a block is refused before coding it (``write_block`` would refuse the block)."""
+    if len(chunk) > MAX_BLOCK_RAW:
+        raise DnacompError(f"{source} (line {first_line}): {len(chunk)} bytes of input that cannot be cut "
+                           f"(one line or FASTQ record), over the {MAX_BLOCK_RAW} bytes "
+                           f"({MAX_BLOCK_RAW >> 30} GiB) an archive block may hold")
 
 
 def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: BaseEncoder,
