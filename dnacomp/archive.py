@@ -23,7 +23,7 @@ from typing import BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, MAX_BLOCK_RAW, Block, Footer, check_footer,
+from .container import (CM_VERSION, FORMAT_VERSION, MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size,
                         read_block_or_footer, read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
@@ -128,8 +128,8 @@ def _check_chunk_size(chunk: bytes, source: str, first_line: int) -> None:
     too long for a block is refused before coding it (``write_block`` would refuse the block)."""
     if len(chunk) > MAX_BLOCK_RAW:
         raise DnacompError(f"{source} (line {first_line}): {len(chunk)} bytes of input that cannot be cut "
-                           f"(one line or FASTQ record), over the {MAX_BLOCK_RAW} bytes "
-                           f"({MAX_BLOCK_RAW >> 30} GiB) an archive block may hold")
+                           f"(one line or FASTQ record), over the {describe_size(MAX_BLOCK_RAW)} an "
+                           f"archive block may hold")
 
 
 def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: BaseEncoder,

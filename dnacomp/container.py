@@ -114,6 +114,11 @@ def _uvarint(value: int) -> bytes:
     return bytes(out)
 
 
+def describe_size(n: int) -> str:
+    """``n`` bytes, in GiB too when that is a whole number of them (for the limits' messages)."""
+    return f"{n} bytes" + (f" ({n >> 30} GiB)" if n >= 1 << 30 and not n % (1 << 30) else "")
+
+
 def check_block_limits(block: Block) -> None:
     """Refuses (DnacompError, before anything is written) a block that ``read_block_or_footer``
     would refuse for its sizes: more than MAX_BLOCK_RAW original bytes, a stream of more than
@@ -122,8 +127,8 @@ def check_block_limits(block: Block) -> None:
     def refuse(what: str) -> DnacompError:
         return DnacompError(f"cannot write block {block.index}: {what}")
     if block.raw_len > MAX_BLOCK_RAW:
-        raise refuse(f"it holds {block.raw_len} bytes of input, over the {MAX_BLOCK_RAW} bytes "
-                     f"({MAX_BLOCK_RAW >> 30} GiB) an archive block may hold")
+        raise refuse(f"it holds {block.raw_len} bytes of input, over the {describe_size(MAX_BLOCK_RAW)} "
+                     f"an archive block may hold")
     if not 0 <= block.index <= MAX_U32 or not 0 <= block.raw_crc <= MAX_U32:
         raise refuse("its index or checksum does not fit in 32 bits")
     if len(block.streams) > MAX_STREAMS:
@@ -132,8 +137,9 @@ def check_block_limits(block: Block) -> None:
         if not name.isascii() or len(name) > MAX_STREAM_NAME:
             raise refuse(f"bad stream name {name[:40]!r}")
         if raw_len > MAX_BLOCK_RAW or len(coded) > MAX_STREAM_CODED:
-            raise refuse(f"its stream {name!r} holds {raw_len} bytes ({len(coded)} coded), over the "
-                         f"{MAX_BLOCK_RAW} ({MAX_STREAM_CODED} coded) a stream may hold")
+            raise refuse(f"its stream {name!r} holds {raw_len} bytes, {len(coded)} coded, over the "
+                         f"{describe_size(MAX_BLOCK_RAW)}, {describe_size(MAX_STREAM_CODED)} coded, "
+                         f"a stream may hold")
 
 
 def write_block(out: BinaryIO, block: Block) -> int:

@@ -254,8 +254,12 @@ def test_a_64_mbp_record_is_chunked_in_linear_time(kind):
     seq = b"ACGT" * (n // 4)
     record = b">r\n" + seq + b"\n" if kind == "fasta" else b"@r\n" + seq + b"\n+\n" + b"I" * n + b"\n"
     data = record + (b"@s\n" + b"A" * 1000 + b"\n+\n" + b"I" * 1000 + b"\n") * 5000  # 10 MB after it
-    start = time.perf_counter()
-    chunks = [len(c) for c, _, _ in iter_chunks(io.BytesIO(data), kind, "test", 8 << 20)]
-    seconds = time.perf_counter() - start
-    assert sum(chunks) == len(data) and max(chunks) > n  # the record is one chunk, not cut
-    assert seconds < 1.0, f"{seconds:.2f} s to chunk one {n >> 20} Mbp record"
+    seconds = []
+    for _ in range(3):  # the best of 3: the machine may be shared (the old scan took 1.7 s)
+        start = time.perf_counter()
+        chunks = [len(c) for c, _, _ in iter_chunks(io.BytesIO(data), kind, "test", 8 << 20)]
+        seconds.append(time.perf_counter() - start)
+        assert sum(chunks) == len(data) and max(chunks) > n  # the record is one chunk, not cut
+        if seconds[-1] < 0.5:
+            break
+    assert min(seconds) < 1.0, f"{min(seconds):.2f} s to chunk one {n >> 20} Mbp record"

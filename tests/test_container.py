@@ -233,3 +233,62 @@ def test_with_small_limits_the_writer_accepts_exactly_what_the_reader_accepts(ra
         assert written == (read_back is not None)
         if written:
             assert data == unchecked and read_back.streams == block.streams and read_back.raw_len == raw_len
+
+
+def _valid_blocks(partial: bytes) -> int:
+    """The blocks of an archive cut short after its last complete block: all must read back."""
+    f = io.BytesIO(partial)
+    read_header(f)
+    n = 0
+    while f.tell() < len(partial):
+        assert isinstance(read_block_or_footer(f, n, len(partial) - f.tell()), Block)
+        n += 1
+    return n
+
+
+@settings(max_examples=60, deadline=None)
+@given(reads=st.lists(st.tuples(st.integers(0, 160), st.sampled_from([b"ACGT", b"N", b"NR", b"acgtN"])),
+                      min_size=1, max_size=12),
+       early=st.booleans())
+def test_with_small_limits_compress_refuses_cleanly_or_round_trips(reads, early):
+    """Whatever the input, compression either writes an archive that decompresses to it, or
+    stops with a DnacompError (not an ArchiveError, not a traceback) having written nothing but
+    blocks that read back. ``early``: the chunk is refused before coding (compress_stream's own
+    check); else only write_block's check is scaled down and refuses it."""
+    from dnacomp import archive
+    data = b"".join(b"@r%d\n%s\n+\n%s\n" % (i, (pat * n)[:n], (b"I#" * n)[:n])
+                    for i, (n, pat) in enumerate(reads))
+    out = io.BytesIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(container, "MAX_BLOCK_RAW", 300)
+        mp.setattr(container, "MAX_STREAM_CODED", 1200)
+        if early:
+            mp.setattr(archive, "MAX_BLOCK_RAW", 300)
+        try:
+            archive.compress_stream(io.BytesIO(data), out, level=1, chunk_size=64)
+        except DnacompError as exc:
+            assert not isinstance(exc, ArchiveError)
+            assert "cannot write block" in str(exc) or (early and "cannot be cut" in str(exc))
+            _valid_blocks(out.getvalue())
+            return
+        restored = io.BytesIO()
+        archive.decompress_stream(io.BytesIO(out.getvalue()), restored)
+    assert restored.getvalue() == data
+
+
+@pytest.mark.parametrize("read,early,message", [
+    (b"ACGT" * 40, True, "(line 5): 328 bytes of input that cannot be cut (one line or FASTQ record), over the 300 bytes an"),
+    (b"ACGT" * 40, False, "cannot write block 1: it holds 328 bytes of input, over the 300 bytes an archive block"),
+    (b"NR" * 60, True, "cannot write block 1: its stream 'exceptions' holds 361 bytes"),
+], ids=["record-too-long", "record-too-long-writer-only", "stream-too-long"])
+def test_with_small_limits_the_refusal_comes_before_the_block(read, early, message):
+    from dnacomp import archive
+    data = b"@r0\nACGT\n+\nIIII\n" + b"@r1\n%s\n+\n%s\n" % (read, b"I" * len(read))
+    out = io.BytesIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(container, "MAX_BLOCK_RAW", 300)
+        if early:
+            mp.setattr(archive, "MAX_BLOCK_RAW", 300)
+        with pytest.raises(DnacompError, match=re.escape(message)):
+            archive.compress_stream(io.BytesIO(data), out, level=1, chunk_size=16)
+        assert _valid_blocks(out.getvalue()) == 1  # the first record's block, nothing after it
