@@ -148,3 +148,28 @@ def test_uvarints_round_trip(values):
 def test_large_arrays_are_fast_enough():
     values = np.random.default_rng(1).integers(0, 2**35, size=1_000_000).astype(np.uint64)
     assert np.array_equal(decode_uvarints(encode_uvarints(values)), values)
+
+
+def _old_exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
+    """The exception runs as first written, from every exception's position: the oracle."""
+    from dnacomp.codecs.varint import encode_uvarints as enc
+    pos = np.flatnonzero(exc)
+    sym = folded[pos]
+    new = np.ones(pos.size, dtype=bool)
+    new[1:] = (pos[1:] != pos[:-1] + 1) | (sym[1:] != sym[:-1])
+    first = np.flatnonzero(new)
+    run_start = pos[first]
+    run_len = np.diff(np.append(first, pos.size))
+    prev_end = np.concatenate(([0], (run_start + run_len)[:-1]))
+    return enc([first.size]) + enc(np.concatenate((run_start - prev_end, run_len - 1))) + sym[first].tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"NR", b"-", b"*", b"acgt", b"X"]),
+                min_size=1, max_size=80).map(b"".join))
+def test_exception_runs_are_those_of_the_position_based_version(data):
+    from dnacomp.formats.residues import _exception_runs, _is_acgt, _is_lower
+    residues = np.frombuffer(data, dtype=np.uint8)
+    folded = residues ^ (_is_lower(residues).view(np.uint8) << 5)
+    exc = ~_is_acgt(folded)
+    assert _exception_runs(folded, exc) == _old_exception_runs(folded, exc)

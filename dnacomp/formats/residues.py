@@ -105,18 +105,26 @@ def _case_runs(residues: np.ndarray, lower: np.ndarray) -> np.ndarray:
 
 
 def _exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
-    """Runs of one repeated non-ACGT byte, serialised as documented in the module docstring."""
-    pos = np.flatnonzero(exc)
-    sym = folded[pos]
-    new = np.ones(pos.size, dtype=bool)
-    new[1:] = (pos[1:] != pos[:-1] + 1) | (sym[1:] != sym[:-1])
-    first = np.flatnonzero(new)
-    run_start = pos[first]
-    run_len = np.diff(np.append(first, pos.size))
+    """Runs of one repeated non-ACGT byte, serialised as documented in the module docstring.
+
+    Found from where runs start and end, in boolean arrays (a byte per residue), not from the
+    position of every exception (8 bytes each): an N-rich read of 2^31 residues needs a few GiB
+    here, not 16."""
+    cont = folded[1:] == folded[:-1]  # residue i + 1 continues the run of residue i
+    cont &= exc[1:]
+    cont &= exc[:-1]
+    edge = exc.copy()
+    np.greater(exc[1:], cont, out=edge[1:])  # an exception that continues no run starts one
+    run_start = np.flatnonzero(edge)
+    np.greater(exc[:-1], cont, out=edge[:-1])  # an exception continued by none ends its run
+    edge[-1] = exc[-1]
+    del cont
+    run_len = np.flatnonzero(edge) - run_start + 1
+    del edge
     prev_end = np.concatenate(([0], (run_start + run_len)[:-1]))
-    return (encode_uvarints([first.size])
+    return (encode_uvarints([run_start.size])
             + encode_uvarints(np.concatenate((run_start - prev_end, run_len - 1)))
-            + sym[first].tobytes())
+            + folded[run_start].tobytes())
 
 
 def split_residues(residues: np.ndarray) -> tuple[np.ndarray, bytes, bytes]:
