@@ -135,7 +135,9 @@ def iter_chunks(stream: BinaryIO, kind: str, source: str,
             pending = b"".join(parts)
         if not more:
             if pending:
-                yield pending, line, record
+                box = [pending]
+                del pending
+                yield box.pop(), line, record
             return
         cuts = scanner()
         cut = cuts.feed(pending)
@@ -150,10 +152,10 @@ def iter_chunks(stream: BinaryIO, kind: str, source: str,
                 if more:
                     cut = cuts.feed(parts[-1])
             if not more:
-                pending = b"".join(parts)
-                del parts
-                if pending:
-                    yield pending, line, record
+                box = [b"".join(parts)]
+                del parts, pending
+                if box[0]:
+                    yield box.pop(), line, record
                 return
             # the cut is in the last piece (the bytes before it held no cut), so the chunk is
             # joined from the pieces directly, without a copy of the whole to slice
@@ -166,8 +168,11 @@ def iter_chunks(stream: BinaryIO, kind: str, source: str,
             del parts
         else:
             chunk, pending = pending[:cut], pending[cut:]
-        yield chunk, line, record
         lines, records = count(chunk)
+        # handed over without a reference kept here while suspended: a chunk may be a whole
+        # long read (gigabytes), which the consumer frees once it has parsed it
+        box = [chunk]
         del chunk
+        yield box.pop(), line, record
         line += lines
         record += records
