@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, Block, Footer, check_footer, next_member, read_block_or_footer,
-                        read_header, write_block, write_footer, write_header)
+from .container import (CM_VERSION, FORMAT_VERSION, MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size,
+                        next_member, read_block_or_footer, read_header, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
 from .formats.chunks import iter_chunks
@@ -118,29 +118,44 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     started = time.perf_counter()
     pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
     with pool_cm as pool:
-        for index, (chunk, first_line, first_record) in enumerate(iter_chunks(src, kind, source, chunk_size)):
+        index = 0
+        for chunk, first_line, first_record in iter_chunks(src, kind, source, chunk_size):
+            _check_chunk_size(chunk, source, first_line)
             sha.update(chunk)
+            raw_len, raw_crc = len(chunk), zlib.crc32(chunk)
             streams = parse(chunk, source, first_line, first_record)
-            block = _encode_block(index, chunk, streams, encoder, pool, progress)
+            del chunk  # the only reference (iter_chunks keeps none): a long read's chunk is freed here
+            block = _encode_block(index, raw_len, raw_crc, streams, encoder, pool, progress)
             write_block(out, block)
-            stats.input_bytes += len(chunk)
+            index += 1
+            stats.input_bytes += raw_len
             stats.n_symbols += streams.n_symbols
             stats.n_bases += len(streams.bases)
             stats.n_records += streams.n_records
             stats.n_blocks += 1
             for name, (raw, coded) in block.streams.items():
                 stats.add_stream(name, raw, coded)
+            del streams, block  # not held while the next chunk is read (it may be a long read)
     write_footer(out, Footer(stats.n_blocks, stats.input_bytes, sha.digest()))
     stats.archive_bytes = out.count
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: BaseEncoder,
+def _check_chunk_size(chunk: bytes, source: str, first_line: int) -> None:
+    """A chunk is one block, and a line or FASTQ record is never cut: input with a line or record
+    too long for a block is refused before coding it (``write_block`` would refuse the block)."""
+    if len(chunk) > MAX_BLOCK_RAW:
+        raise DnacompError(f"{source} (line {first_line}): {len(chunk)} bytes of input that cannot be cut "
+                           f"(one line or FASTQ record), over the {describe_size(MAX_BLOCK_RAW)} an "
+                           f"archive block may hold")
+
+
+def _encode_block(index: int, raw_len: int, raw_crc: int, streams: ChunkStreams, encoder: BaseEncoder,
                   pool: Executor | None, progress: Progress) -> Block:
     n_bases = len(streams.bases)
     # the progress bar counts input bytes; bases are nearly all of them
-    scale = len(chunk) / n_bases if n_bases else 0.0
+    scale = raw_len / n_bases if n_bases else 0.0
     done = 0
 
     def on_bases(n: int) -> None:
@@ -159,8 +174,8 @@ def _encode_block(index: int, chunk: bytes, streams: ChunkStreams, encoder: Base
         coded_bases = encoder.encode(streams.bases, on_bases)
         coded_fields = encode_fields(streams.kind, streams.fields, streams.n_symbols, streams.n_records)
     if progress is not None:
-        progress(len(chunk) - int(done * scale))
-    block = Block(index, len(chunk), zlib.crc32(chunk), streams.n_symbols, streams.n_records)
+        progress(raw_len - int(done * scale))
+    block = Block(index, raw_len, raw_crc, streams.n_symbols, streams.n_records)
     block.streams[BASES] = (n_bases, coded_bases)
     for name, raw in sorted(streams.fields.items()):
         block.streams[name] = (len(raw), coded_fields[name])

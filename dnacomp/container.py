@@ -29,6 +29,8 @@ Byte format (all integers little-endian):
 
 Every length is checked against hard limits and the bytes actually present before anything is
 allocated, so a damaged archive yields an ArchiveError, never a huge allocation or a hang. The
+writer refuses, with a DnacompError and before writing it, any block that the reader would refuse
+for its sizes (``check_block_limits``), so that no archive it writes fails to read back. The
 metadata is parsed strictly (``parse_meta``: bounded size, nesting and integers, no NaN or
 Infinity), and every field is checked by type and range before use (``archive.check_meta``), so
 that even metadata with a valid CRC cannot end in anything but an ArchiveError.
@@ -44,7 +46,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .errors import ArchiveError
+from .errors import ArchiveError, DnacompError
 from .fileio import PrefixedReader
 
 MAGIC = b"\x89DNAC\r\n\x1a\n"
@@ -67,8 +69,19 @@ MAX_META = 1 << 20
 MAX_META_JSON = 1 << 16
 MAX_META_DEPTH = 8
 MAX_META_INT_DIGITS = 20
-MAX_BLOCK_RAW = 1 << 31  # no block may claim more original bytes than this
+#: no block may claim more original bytes than this, nor any of its streams more raw bytes, nor
+#: more than MAX_STREAM_CODED coded bytes (the base coder may spend up to 3 bytes on a base).
+#: A line or FASTQ record is never cut, so one block holds at least a whole record: 16 GiB leave
+#: room for a read of 2^31 bases (its sequence and quality lines are 2^32 bytes) and its name.
+#: ``write_block`` refuses what ``read_block_or_footer`` would: the writer never writes a block
+#: its reader refuses. (The bound was 2^31 bytes before, checked by the reader only: every block
+#: written then is within this one, and the format itself is unchanged, so old archives read as
+#: before.)
+MAX_BLOCK_RAW = 1 << 34
+MAX_STREAM_CODED = 4 * MAX_BLOCK_RAW
 MAX_STREAMS = 64
+MAX_STREAM_NAME = 255  # a u8 length
+MAX_U32 = (1 << 32) - 1  # block index, CRCs and the footer's block count
 
 
 @dataclass
@@ -103,8 +116,38 @@ def _uvarint(value: int) -> bytes:
     return bytes(out)
 
 
+def describe_size(n: int) -> str:
+    """``n`` bytes, in GiB too when that is a whole number of them (for the limits' messages)."""
+    return f"{n} bytes" + (f" ({n >> 30} GiB)" if n >= 1 << 30 and not n % (1 << 30) else "")
+
+
+def check_block_limits(block: Block) -> None:
+    """Refuses (DnacompError, before anything is written) a block that ``read_block_or_footer``
+    would refuse for its sizes: more than MAX_BLOCK_RAW original bytes, a stream of more than
+    MAX_BLOCK_RAW raw or MAX_STREAM_CODED coded bytes, more than MAX_STREAMS streams, a stream
+    name that is not ASCII or longer than MAX_STREAM_NAME bytes, or an index beyond a u32."""
+    def refuse(what: str) -> DnacompError:
+        return DnacompError(f"cannot write block {block.index}: {what}")
+    if block.raw_len > MAX_BLOCK_RAW:
+        raise refuse(f"it holds {block.raw_len} bytes of input, over the {describe_size(MAX_BLOCK_RAW)} "
+                     f"an archive block may hold")
+    if not 0 <= block.index <= MAX_U32 or not 0 <= block.raw_crc <= MAX_U32:
+        raise refuse("its index or checksum does not fit in 32 bits")
+    if len(block.streams) > MAX_STREAMS:
+        raise refuse(f"{len(block.streams)} streams, over {MAX_STREAMS}")
+    for name, (raw_len, coded) in block.streams.items():
+        if not name.isascii() or len(name) > MAX_STREAM_NAME:
+            raise refuse(f"bad stream name {name[:40]!r}")
+        if raw_len > MAX_BLOCK_RAW or len(coded) > MAX_STREAM_CODED:
+            raise refuse(f"its stream {name!r} holds {raw_len} bytes, {len(coded)} coded, over the "
+                         f"{describe_size(MAX_BLOCK_RAW)}, {describe_size(MAX_STREAM_CODED)} coded, "
+                         f"a stream may hold")
+
+
 def write_block(out: BinaryIO, block: Block) -> int:
-    """Writes one block; returns the bytes written."""
+    """Writes one block; returns the bytes written. A block its reader would refuse for its
+    sizes is refused before anything is written (``check_block_limits``)."""
+    check_block_limits(block)
     head = bytearray(BLOCK_TAG)
     head += struct.pack("<II", block.index, block.raw_crc)
     for value in (block.raw_len, block.n_symbols, block.n_records, len(block.streams)):
@@ -123,6 +166,8 @@ def write_block(out: BinaryIO, block: Block) -> int:
 
 
 def write_footer(out: BinaryIO, footer: Footer) -> None:
+    if not 0 <= footer.n_blocks <= MAX_U32:
+        raise DnacompError(f"cannot write the archive footer: {footer.n_blocks} blocks, over {MAX_U32}")
     body = END_TAG + struct.pack("<IQ", footer.n_blocks, footer.total_len) + footer.sha256
     out.write(body + struct.pack("<I", zlib.crc32(body)))
 
@@ -330,7 +375,7 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
     block = Block(index, raw_len, raw_crc, n_symbols, n_records)
     crc = 0
     for name, s_raw, s_coded in table:
-        if s_raw > MAX_BLOCK_RAW or s_coded > 4 * MAX_BLOCK_RAW:
+        if s_raw > MAX_BLOCK_RAW or s_coded > MAX_STREAM_CODED:
             raise ArchiveError(f"corrupt block {index} (stream declares {s_raw} bytes)")
         coded = _read_exact(f, s_coded, f"block {index} payload")
         crc = zlib.crc32(coded, crc)

@@ -166,6 +166,26 @@ def test_a_100_mb_line_is_handled(tmp_path):
     assert digest(restored) == before == digest(path)
 
 
+def test_a_fastq_read_over_64_mbp_round_trips():
+    """Issue 12 item 6: one read of 2^26 + 1 bases (ultra-long nanopore reads exist), so one block
+    of 128 MiB built by growing the chunk 16 times. Mostly N with constant qualities, so that the
+    test stays fast: a megabase of real bases goes through the base model, the rest are exception
+    runs (the quality codec on long reads: tests/test_quality_codec.py)."""
+    from dnacomp.archive import compress_stream, decompress_stream
+    n = (1 << 26) + 1
+    bases = b"ACGTTGCAAGGTCCAT" * (1 << 16)
+    read = bases + b"N" * (n - 2 * len(bases)) + bases
+    data = b"@ultra-long 1\n" + read + b"\n+\n" + b"I" * n + b"\n@short 2\nACGT\n+\nII#I\n"
+    del read
+    packed = io.BytesIO()
+    stats = compress_stream(io.BytesIO(data), packed, level=1)
+    assert (stats.n_blocks, stats.n_records, stats.n_bases) == (1, 2, 2 * len(bases) + 4)
+    assert len(packed.getvalue()) < 100_000
+    restored = io.BytesIO()
+    decompress_stream(io.BytesIO(packed.getvalue()), restored)
+    assert restored.getvalue() == data
+
+
 # --- hostile archives: metadata with a valid CRC, footers that disagree with their blocks -------
 
 HOSTILE = "@@hostile@@"

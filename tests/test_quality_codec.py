@@ -463,3 +463,12 @@ def test_a_fastq_read_of_8_454_144_bp_round_trips():
     archive = dnacomp.compress_bytes(fastq, level=1)
     assert len(archive) < length  # qualities well under 8 bits
     assert dnacomp.decompress_bytes(archive) == fastq
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=300), st.integers(1, 70))
+def test_the_sliced_histogram_is_bincount(data, slice_size):
+    from dnacomp.codecs.quality import _byte_histogram
+    values = np.frombuffer(data, dtype=np.uint8)
+    assert np.array_equal(_byte_histogram(values, slice_size), np.bincount(values, minlength=256))
+    assert _byte_histogram(values, slice_size).dtype == np.bincount(values, minlength=256).dtype

@@ -148,3 +148,77 @@ def test_uvarints_round_trip(values):
 def test_large_arrays_are_fast_enough():
     values = np.random.default_rng(1).integers(0, 2**35, size=1_000_000).astype(np.uint64)
     assert np.array_equal(decode_uvarints(encode_uvarints(values)), values)
+
+
+def _old_exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
+    """The exception runs as first written, from every exception's position: the oracle."""
+    from dnacomp.codecs.varint import encode_uvarints as enc
+    pos = np.flatnonzero(exc)
+    sym = folded[pos]
+    new = np.ones(pos.size, dtype=bool)
+    new[1:] = (pos[1:] != pos[:-1] + 1) | (sym[1:] != sym[:-1])
+    first = np.flatnonzero(new)
+    run_start = pos[first]
+    run_len = np.diff(np.append(first, pos.size))
+    prev_end = np.concatenate(([0], (run_start + run_len)[:-1]))
+    return enc([first.size]) + enc(np.concatenate((run_start - prev_end, run_len - 1))) + sym[first].tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"NR", b"-", b"*", b"acgt", b"X"]),
+                min_size=1, max_size=80).map(b"".join))
+def test_exception_runs_are_those_of_the_position_based_version(data):
+    from dnacomp.formats import residues as mod
+    residues = np.frombuffer(data, dtype=np.uint8)
+    folded = residues ^ (mod._is_lower(residues).view(np.uint8) << 5)
+    exc = ~mod._is_acgt(folded)
+    expected = _old_exception_runs(folded, exc)
+    for slice_size in (1, 2, 3, 7, 1 << 22):  # runs across the slices' edges
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(mod, "_SLICE", slice_size)
+            assert mod._exception_runs(folded, exc) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"-", b"acgt", b"GT", b"X"]),
+                max_size=60).map(b"".join), st.sampled_from([1, 2, 5, 1 << 22]))
+def test_split_residues_does_not_depend_on_its_slice_size(data, slice_size):
+    from dnacomp.formats import residues as mod
+    residues = np.frombuffer(data, dtype=np.uint8)
+    expected = mod.split_residues(residues)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mod, "_SLICE", slice_size)
+        got = mod.split_residues(residues)
+    assert np.array_equal(got[0], expected[0]) and got[0].dtype == np.uint8 and got[1:] == expected[1:]
+    assert join_residues(got[0], got[1], got[2], residues.size).tobytes() == data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"A", b"\n", b"\r", b"\r\n", b"ACGT"]), max_size=60).map(b"".join),
+       st.lists(st.tuples(st.integers(0, 20), st.integers(0, 30)), max_size=8), st.sampled_from([1, 7, 1 << 30]))
+def test_line_ranges_are_gathered_and_scattered_alike_whether_sliced_or_masked(data, pieces, scan):
+    """formats/lines.py copies few long ranges slice by slice and others through an index or a
+    mask; both must give the same bytes. Ranges: sorted, disjoint, from gaps and lengths."""
+    from dnacomp.formats import lines
+    buf = np.frombuffer(data, dtype=np.uint8)
+    starts, lengths, at = [], [], 0
+    for gap, length in pieces:
+        start = min(at + gap, buf.size)
+        length = min(length, buf.size - start)
+        starts.append(start)
+        lengths.append(length)
+        at = start + length
+    starts, lengths = np.array(starts, dtype=np.int64), np.array(lengths, dtype=np.int64)
+    results = []
+    for long_range, scan_size in ((1, scan), (1 << 40, 1 << 30)):  # always sliced, never sliced
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(lines, "LONG_RANGE", long_range)
+            mp.setattr(lines, "_SCAN", scan_size)
+            got = lines.gather(buf, starts, lengths)
+            out = np.zeros_like(buf)
+            lines.scatter(out, starts, lengths, got, "test")
+            found = lines.split_lines(buf)
+            results.append((got.tobytes(), out.tobytes(), lines.ranges_mask(buf.size, starts, lengths).tobytes(),
+                            found.starts.tolist(), found.lengths.tolist(), found.cr.tolist(), found.final_newline))
+    assert results[0] == results[1]
+    assert results[0][0] == b"".join(data[s:s + n] for s, n in zip(starts.tolist(), lengths.tolist()))

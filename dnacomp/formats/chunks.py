@@ -31,29 +31,64 @@ DEFAULT_CHUNK_SIZE = 8 << 20
 _LF, _CR, _GT = 10, 13, b">"
 
 
-def _fasta_cut(data: bytes) -> int:
-    """End of the last complete line (0 if there is none)."""
-    return data.rfind(b"\n") + 1
+class _FastaCut:
+    """End of the last complete line of the bytes fed so far (0 if there is none)."""
+
+    def __init__(self) -> None:
+        self.cut = 0
+        self._offset = 0
+
+    def feed(self, piece: bytes) -> int:
+        last = piece.rfind(b"\n")
+        if last >= 0:
+            self.cut = self._offset + last + 1
+        self._offset += len(piece)
+        return self.cut
 
 
-def _fastq_cut(data: bytes) -> int:
-    """End of the last complete 4-line block whose first line is not blank (0 if none).
+class _FastqCut:
+    """End of the last complete 4-line block whose first line is not blank, among the bytes fed
+    so far (0 if none); the bytes start at a record boundary (a line number = 1 mod 4).
 
-    ``data`` starts at a record boundary (a line number = 1 mod 4).
-    """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == _LF)
-    n_blocks = nl.size // 4
-    if n_blocks == 0:
-        return 0
-    starts = np.concatenate(([0], nl[3:4 * n_blocks - 1:4] + 1))
-    first = arr[starts]
-    # A complete block's first line is followed by its '\n', so starts + 1 is in range.
-    blank = (first == _LF) | ((first == _CR) & (arr[starts + 1] == _LF))
-    ok = np.flatnonzero(~blank)
-    if ok.size == 0:
-        return 0
-    return int(nl[4 * int(ok[-1]) + 3]) + 1
+    Fed piece by piece, each byte is scanned once: what a block needs from earlier pieces is
+    carried over (the '\\n' of its lines seen so far, and whether its first line's '\\n' follows a
+    '\\r'). A block's first line is blank if its '\\n' is the block's first byte, or its second one
+    after a '\\r'."""
+
+    def __init__(self) -> None:
+        self.cut = 0
+        self._offset = 0
+        self._start = 0  # first byte of the block not yet complete
+        self._nl = np.zeros(0, dtype=np.int64)  # its '\n' seen so far (at most 3)
+        self._cr = np.zeros(0, dtype=bool)  # per '\n' in _nl: the byte before it is '\r'
+        self._last = -1  # the last byte fed (-1 before any)
+
+    def feed(self, piece: bytes) -> int:
+        arr = np.frombuffer(piece, dtype=np.uint8)
+        if arr.size == 0:
+            return self.cut
+        local = np.flatnonzero(arr == _LF)
+        before = arr[np.maximum(local - 1, 0)]
+        cr = before == _CR
+        if local.size and local[0] == 0:
+            cr[0] = self._last == _CR
+        nl = np.concatenate((self._nl, local + self._offset))
+        cr = np.concatenate((self._cr, cr))
+        self._offset += arr.size
+        self._last = int(arr[-1])
+        n_blocks = nl.size // 4
+        if n_blocks == 0:
+            self._nl, self._cr = nl, cr
+            return self.cut
+        starts = np.concatenate(([self._start], nl[3:4 * n_blocks - 1:4] + 1))
+        first_nl = nl[0:4 * n_blocks:4]
+        blank = (first_nl == starts) | ((first_nl == starts + 1) & cr[0:4 * n_blocks:4])
+        ok = np.flatnonzero(~blank)
+        if ok.size:
+            self.cut = int(nl[4 * int(ok[-1]) + 3]) + 1
+        self._start = int(nl[4 * n_blocks - 1]) + 1
+        self._nl, self._cr = nl[4 * n_blocks:].copy(), cr[4 * n_blocks:].copy()
+        return self.cut
 
 
 def _count_fasta(chunk: bytes) -> tuple[int, int]:
@@ -89,28 +124,56 @@ def iter_chunks(stream: BinaryIO, kind: str, source: str,
         raise ValueError(f"unknown format {kind!r}")
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
-    cut_at, count = (_fasta_cut, _count_fasta) if kind == "fasta" else (_fastq_cut, _count_fastq)
+    scanner, count = (_FastaCut, _count_fasta) if kind == "fasta" else (_FastqCut, _count_fastq)
     pending = b""
     line = record = 1
-    target = chunk_size
     more = True
     while True:
-        if more and len(pending) < target:
+        if more and len(pending) < chunk_size:
             parts = [pending]
-            more = _read_into(stream, parts, target - len(pending))
+            more = _read_into(stream, parts, chunk_size - len(pending))
             pending = b"".join(parts)
             del parts  # else the pieces (a long line read twice over) live on while the chunk is coded
         if not more:
             if pending:
-                yield pending, line, record
+                box = [pending]
+                del pending
+                yield box.pop(), line, record
             return
-        cut = cut_at(pending)
-        if cut == 0:  # no complete line (or record) yet: read on
-            target = len(pending) + chunk_size
-            continue
-        chunk, pending = pending[:cut], pending[cut:]
-        target = chunk_size
-        yield chunk, line, record
+        cuts = scanner()
+        cut = cuts.feed(pending)
+        if cut == 0:
+            # no complete line (or record) yet: read on, chunk_size bytes at a time, scanning
+            # only the new bytes (rescanning all of a long record each time would be quadratic)
+            parts = [pending]
+            while more and cut == 0:
+                piece: list[bytes] = []
+                more = _read_into(stream, piece, chunk_size)
+                parts.append(b"".join(piece))
+                if more:
+                    cut = cuts.feed(parts[-1])
+            if not more:
+                box = [b"".join(parts)]
+                del parts, pending
+                if box[0]:
+                    yield box.pop(), line, record
+                return
+            # the cut is in the last piece (the bytes before it held no cut), so the chunk is
+            # joined from the pieces directly, without a copy of the whole to slice
+            keep = cut - (sum(map(len, parts)) - len(parts[-1]))
+            if keep > 0:
+                chunk, pending = b"".join(parts[:-1] + [parts[-1][:keep]]), parts[-1][keep:]
+            else:  # not reached; kept exact in case
+                pending = b"".join(parts)
+                chunk, pending = pending[:cut], pending[cut:]
+            del parts
+        else:
+            chunk, pending = pending[:cut], pending[cut:]
         lines, records = count(chunk)
+        # handed over without a reference kept here while suspended: a chunk may be a whole
+        # long read (gigabytes), which the consumer frees once it has parsed it
+        box = [chunk]
+        del chunk
+        yield box.pop(), line, record
         line += lines
         record += records

@@ -252,4 +252,5 @@ def unparse_fasta_chunk(streams: ChunkStreams) -> bytes:
     residues = join_residues(streams.bases, f["case"], f["exceptions"], streams.n_symbols)
     is_seq = ~is_hdr
     scatter(out, starts[is_seq], lengths[is_seq], residues, "sequence")
+    del residues  # before the copy below: a long line's chunk is large
     return out.tobytes()

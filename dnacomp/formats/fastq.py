@@ -108,7 +108,7 @@ def _record_problems(buf: np.ndarray, lines: Lines, n_rec: int, residues: np.nda
     if bad >= 0:
         i = int(np.searchsorted(ends, bad, side="right"))
         problems.append((4 * i + 1, i, f"{describe_invalid(int(residues[bad]))} in FASTQ sequence"))
-    if quals.size:
+    if quals.size and (int(quals.min()) < _QUAL_MIN or int(quals.max()) > _QUAL_MAX):  # no mask when all good
         bad_q = (quals < _QUAL_MIN) | (quals > _QUAL_MAX)
         j = _first(bad_q)
         if j >= 0:
@@ -154,6 +154,8 @@ def parse_fastq_chunk(data: bytes | memoryview, source: str, first_line: int, fi
         line, rec, message = min(problems, key=lambda p: p[0])
         raise InputFormatError(source, message, line=first_line + line,
                                record=None if rec is None else first_record + rec)
+    qualities = quals.tobytes()  # the field, made before the residues' temporaries: one copy alive
+    del quals
 
     kind = _plus_kinds(buf, lines, n_rec)
     default = _PLUS_NAME if np.count_nonzero(kind == _PLUS_NAME) > np.count_nonzero(kind == _PLUS_BARE) else _PLUS_BARE
@@ -168,17 +170,19 @@ def parse_fastq_chunk(data: bytes | memoryview, source: str, first_line: int, fi
     w.array(delta_indices(odd)).array(kind[odd], counted=False)
     write_line_endings(w, lines.cr)
 
+    n_symbols = int(residues.size)
     bases, case, exceptions = split_residues(residues)
+    del residues
     fields = {
         "names": join_lines(buf, lines.starts[h] + 1, lines.lengths[h] - 1),
         "layout": w.tobytes(),
         "readlen": b"" if constant else FieldWriter().array(readlen, counted=False).tobytes(),
         "plus": join_lines(buf, lines.starts[text] + 1, lines.lengths[text] - 1),
-        "qualities": quals.tobytes(),
+        "qualities": qualities,
         "case": case,
         "exceptions": exceptions,
     }
-    return ChunkStreams(kind="fastq", bases=bases, fields=fields, n_symbols=int(residues.size), n_records=n_rec)
+    return ChunkStreams(kind="fastq", bases=bases, fields=fields, n_symbols=n_symbols, n_records=n_rec)
 
 
 def read_lengths(fields: dict[str, bytes], n_records: int | None = None) -> np.ndarray:
@@ -240,5 +244,6 @@ def unparse_fastq_chunk(streams: ChunkStreams) -> bytes:
     scatter(out, plus[text_rec] + 1, text_len, texts, "plus")
     residues = join_residues(streams.bases, f["case"], f["exceptions"], streams.n_symbols)
     scatter(out, seq, readlen, residues, "sequence")
+    del residues  # before the copy below: a long read's chunk is large
     scatter(out, qual, readlen, np.frombuffer(f["qualities"], dtype=np.uint8), "qualities")
     return out.tobytes()

@@ -45,10 +45,20 @@ def as_array(data: bytes | bytearray | memoryview | np.ndarray) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)
 
 
+_SCAN = 1 << 24  # bytes compared at a time when looking for LF (not a boolean array of the chunk)
+
+
+def find_lf(buf: np.ndarray) -> np.ndarray:
+    """Offsets of every LF in ``buf`` (int64), scanned a slice at a time."""
+    if buf.size <= _SCAN:
+        return np.flatnonzero(buf == LF)
+    return np.concatenate([np.flatnonzero(buf[i:i + _SCAN] == LF) + i for i in range(0, buf.size, _SCAN)])
+
+
 def split_lines(buf: np.ndarray) -> Lines:
     """Find every line of ``buf``: one vectorised scan for LF, one gather for the CRs."""
     n = buf.size
-    nl = np.flatnonzero(buf == LF)
+    nl = find_lf(buf)
     final_newline = n == 0 or buf[-1] == LF
     ends = nl if final_newline else np.append(nl, n)
     starts = np.empty(ends.size, dtype=np.int64)
@@ -75,6 +85,16 @@ def range_indices(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(np.asarray(starts, dtype=np.int64) - first, lengths)
 
 
+#: ranges at least this long on average are copied one slice each: a Python step per range, but
+#: no index or mask array as large as the chunk (for long reads and unwrapped contigs, whose
+#: records would otherwise cost an extra byte or more per byte of the chunk in each gather)
+LONG_RANGE = 4096
+
+
+def _long_ranges(lengths: np.ndarray, total: int) -> bool:
+    return lengths.size > 0 and total >= LONG_RANGE * lengths.size
+
+
 def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Boolean mask of ``size`` bytes, True inside the given non-overlapping, sorted ranges.
 
@@ -83,6 +103,7 @@ def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
     when those are few (sequence lines of a FASTA: only the line ends are outside), and
     otherwise one ``np.repeat`` of alternating False/True runs. All are linear; numpy's
     table lookups and int8 cumulative sums, the obvious alternatives, are several times slower.
+    Few long ranges (``LONG_RANGE``) are set slice by slice.
     """
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(lengths, dtype=np.int64)
@@ -90,6 +111,11 @@ def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
     if not keep.all():
         starts, lengths = starts[keep], lengths[keep]
     covered = int(lengths.sum())
+    if _long_ranges(lengths, covered):
+        mask = np.zeros(size, dtype=bool)
+        for start, length in zip(starts.tolist(), lengths.tolist()):
+            mask[start:start + length] = True
+        return mask
     if covered * 4 <= size:
         mask = np.zeros(size, dtype=bool)
         mask[range_indices(starts, lengths)] = True
@@ -116,21 +142,18 @@ def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
 FEW_RANGES = 64
 
 
-def _few_ranges(starts: np.ndarray, lengths: np.ndarray) -> list[tuple[int, int, int]]:
-    """(start, length, offset in the concatenation) of each range, as Python ints."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    first = np.cumsum(lengths) - lengths
-    return list(zip(np.asarray(starts).tolist(), lengths.tolist(), first.tolist()))
-
-
 def gather(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Concatenate the given ranges of ``buf`` (a new array)."""
-    if np.size(lengths) <= FEW_RANGES:
-        out = np.empty(int(np.sum(lengths)), dtype=buf.dtype)
-        for start, length, at in _few_ranges(starts, lengths):
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(np.sum(lengths))
+    if lengths.size <= FEW_RANGES or _long_ranges(lengths, total):
+        out = np.empty(total, dtype=buf.dtype)
+        at = 0
+        for start, length in zip(np.asarray(starts).tolist(), lengths.tolist()):
             out[at:at + length] = buf[start:start + length]
+            at += length
         return out
-    if int(np.sum(lengths)) * 4 <= buf.size:
+    if total * 4 <= buf.size:
         return buf[range_indices(starts, lengths)]
     return buf[ranges_mask(buf.size, starts, lengths)]
 
@@ -140,9 +163,11 @@ def scatter(out: np.ndarray, starts: np.ndarray, lengths: np.ndarray, values: np
     lengths = np.asarray(lengths, dtype=np.int64)
     if int(lengths.sum()) != values.size:
         raise ArchiveError(f"{what}: {values.size} bytes for {int(lengths.sum())} positions")
-    if lengths.size <= FEW_RANGES:
-        for start, length, at in _few_ranges(starts, lengths):
+    if lengths.size <= FEW_RANGES or _long_ranges(lengths, values.size):
+        at = 0
+        for start, length in zip(np.asarray(starts).tolist(), lengths.tolist()):
             out[start:start + length] = values[at:at + length]
+            at += length
     elif values.size * 4 <= out.size:
         out[range_indices(starts, lengths)] = values
     else:

@@ -52,8 +52,14 @@ def _is_letter(residues: np.ndarray) -> np.ndarray:
 
 
 def _code(residues: np.ndarray) -> np.ndarray:
-    """2-bit code of A, C, G, T in either case: bits 1-2 and 2-3 XORed (0x41, 0x43, 0x47, 0x54)."""
-    return ((residues >> 1) ^ (residues >> 2)) & np.uint8(3)
+    """2-bit code of A, C, G, T in either case: bits 1-2 and 2-3 XORed (0x41, 0x43, 0x47, 0x54).
+    In place, so that no more than one temporary as large as the residues is alive."""
+    code = residues >> 1
+    shifted = residues >> 2
+    code ^= shifted
+    del shifted
+    code &= np.uint8(3)
+    return code
 
 
 _SYMBOL_TABLE = SYMBOLS.tobytes() + bytes(252)
@@ -67,9 +73,10 @@ def _symbol(codes: np.ndarray) -> np.ndarray:
 
 def _is_acgt(folded: np.ndarray) -> np.ndarray:
     out = folded == _A
-    out |= folded == _C
-    out |= folded == _G
-    out |= folded == _T
+    tmp = np.empty_like(out)
+    for symbol in (_C, _G, _T):
+        np.equal(folded, symbol, out=tmp)
+        out |= tmp
     return out
 
 
@@ -105,35 +112,80 @@ def _case_runs(residues: np.ndarray, lower: np.ndarray) -> np.ndarray:
 
 
 def _exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
-    """Runs of one repeated non-ACGT byte, serialised as documented in the module docstring."""
-    pos = np.flatnonzero(exc)
-    sym = folded[pos]
-    new = np.ones(pos.size, dtype=bool)
-    new[1:] = (pos[1:] != pos[:-1] + 1) | (sym[1:] != sym[:-1])
-    first = np.flatnonzero(new)
-    run_start = pos[first]
-    run_len = np.diff(np.append(first, pos.size))
-    prev_end = np.concatenate(([0], (run_start + run_len)[:-1]))
-    return (encode_uvarints([first.size])
-            + encode_uvarints(np.concatenate((run_start - prev_end, run_len - 1)))
-            + sym[first].tobytes())
+    """Runs of one repeated non-ACGT byte, serialised as documented in the module docstring.
+
+    Found from where runs start and end, a slice of ``_SLICE`` residues at a time, not from the
+    position of every exception (8 bytes each: 16 GiB for an N-rich read of 2^31 residues).
+    Residue p + 1 continues the run of residue p if both are exceptions of the same byte; a run
+    starts at an exception that continues none, and ends at one that none continues."""
+    n = exc.size
+    run_start, run_last = [], []
+    for i in range(0, n, _SLICE):
+        j = min(n, i + _SLICE)
+        lo, hi = max(i - 1, 0), min(j, n - 1)  # cont[lo:hi]: does p + 1 continue p
+        cont = folded[lo + 1:hi + 1] == folded[lo:hi]
+        cont &= exc[lo + 1:hi + 1]
+        cont &= exc[lo:hi]
+        prev = np.zeros(j - i, dtype=bool)  # residue p continues p - 1
+        if i == 0:
+            prev[1:] = cont[:j - 1]
+        else:
+            prev[:] = cont[:j - i]
+        nxt = np.zeros(j - i, dtype=bool)  # residue p + 1 continues p
+        k = min(j - i, cont.size - (i - lo))
+        nxt[:k] = cont[i - lo:i - lo + k]
+        e = exc[i:j]
+        run_start.append(np.flatnonzero(np.greater(e, prev, out=prev)) + i)
+        run_last.append(np.flatnonzero(np.greater(e, nxt, out=nxt)) + i)
+    starts = np.concatenate(run_start)
+    run_len = np.concatenate(run_last) - starts + 1
+    prev_end = np.concatenate(([0], (starts + run_len)[:-1]))
+    return (encode_uvarints([starts.size])
+            + encode_uvarints(np.concatenate((starts - prev_end, run_len - 1)))
+            + folded[starts].tobytes())
+
+
+#: residues classified at a time: the temporaries of each step are this large, not as large as the
+#: chunk (whose residues may be a read of 2^31 bases)
+_SLICE = 1 << 22
+
+
+def _sliced(fn, residues: np.ndarray, dtype) -> np.ndarray:
+    """``fn(residues)`` (elementwise), computed a slice at a time into one output array."""
+    if residues.size <= _SLICE:
+        return fn(residues)
+    out = np.empty(residues.size, dtype=dtype)
+    for i in range(0, residues.size, _SLICE):
+        out[i:i + _SLICE] = fn(residues[i:i + _SLICE])
+    return out
 
 
 def split_residues(residues: np.ndarray) -> tuple[np.ndarray, bytes, bytes]:
-    """Residue bytes -> (bases, case field, exceptions field). Callers reject control bytes first."""
+    """Residue bytes -> (bases, case field, exceptions field). Callers reject control bytes first.
+
+    Besides its three results, this holds one boolean per residue (two while the case runs and
+    exceptions are found) and temporaries of ``_SLICE`` residues."""
     if residues.size == 0:
         return np.zeros(0, dtype=np.uint8), b"", b""
-    lower = _is_lower(residues)
+    lower = _sliced(_is_lower, residues, bool)
     if lower.any():
         case = encode_uvarints(_case_runs(residues, lower))
         folded = residues ^ (lower.view(np.uint8) << 5)
     else:
         case, folded = b"", residues
-    acgt = _is_acgt(folded)
-    code = _code(residues)
+    del lower
+    acgt = _sliced(_is_acgt, folded, bool)
     if acgt.all():
-        return code, case, b""
-    return code[acgt], case, _exception_runs(folded, ~acgt)
+        del acgt
+        return _sliced(_code, residues, np.uint8), case, b""
+    bases = np.empty(int(np.count_nonzero(acgt)), dtype=np.uint8)
+    at = 0
+    for i in range(0, residues.size, _SLICE):
+        picked = _code(residues[i:i + _SLICE])[acgt[i:i + _SLICE]]
+        bases[at:at + picked.size] = picked
+        at += picked.size
+    np.logical_not(acgt, out=acgt)
+    return bases, case, _exception_runs(folded, acgt)
 
 
 def _decode_exceptions(data: bytes, n_symbols: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -76,7 +76,8 @@ class BaseDecoder:
             i = reached
             # a valid stream is never read past its end before its last base (the decoder has
             # consumed 4 + the bytes the encoder had emitted so far): stop at once rather than
-            # decode up to 2^31 bases of garbage for an archive that claims more than it holds
+            # decode up to 2^34 bases (container.MAX_BLOCK_RAW) of garbage for an archive that
+            # claims more than it holds
             if pos > end:
                 break
         # the encoder flushed 4 bytes after its last emitted byte, and the decoder consumed
