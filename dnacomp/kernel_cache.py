@@ -41,7 +41,7 @@ _KERNEL_DIRS = ("models", "codecs")
 #: said once per process on stderr, when the first kernel compiles (the CLI turns it on)
 NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"
 #: measured on an idle 2-core machine (README, "First run")
-ESTIMATE = "about 15 s; 1 minute for FASTQ or many records"
+ESTIMATE = "about 30 s; 1-2 minutes for FASTQ or many records"
 #: seconds a compilation runs before the notice is given (the small kernels take ~0.1 s)
 NOTICE_AFTER = 1.0
 
