@@ -259,7 +259,7 @@ def cmd_decompress(args) -> int:
 
 def cmd_test(args) -> int:
     from .api import test_file
-    from .report import plural
+    from .measure.report import plural
 
     def work(path: str) -> None:
         stats = test_file(path)
@@ -272,7 +272,7 @@ def cmd_test(args) -> int:
 
 def cmd_info(args) -> int:
     from .api import archive_info
-    from .report import format_info
+    from .measure.report import format_info
 
     def work(path: str) -> None:
         print(format_info(display_name(path), archive_info(path)))
@@ -281,7 +281,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .measure.bench import run_bench
 
     levels = [int(x) for x in args.levels.split(",") if x]
     tools = [t for t in args.tools.split(",") if t]

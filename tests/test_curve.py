@@ -5,7 +5,7 @@ import numpy as np
 
 import dnacomp
 from dnacomp.archive import inspect_stream
-from dnacomp.curve import base_costs, main, windowed
+from dnacomp.measure.curve import base_costs, main, windowed
 
 LAMBDA = Path(__file__).resolve().parents[1] / "reference" / "lambda_virus.fa"
 

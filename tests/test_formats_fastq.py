@@ -15,7 +15,7 @@ from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
 from dnacomp.formats.residues import join_residues
 from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
-from dnacomp.streams import ChunkStreams, FieldReader
+from dnacomp.formats.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
-from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
+from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
                     split_joined, split_lines, write_line_endings)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues
