@@ -21,7 +21,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
-from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
 from .container import (MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size, next_member, read_block_or_footer,
                         read_meta, read_version, write_block, write_footer, write_header)
@@ -33,6 +32,7 @@ from .formats.detect import detect_format
 from .formats.streams import ChunkStreams
 from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, params_for_level
 from .models.params import ModelParams
+from .version import __version__
 
 if TYPE_CHECKING:  # the kernels (numba) are imported when a stream is coded, not for `dnacomp info`
     from .models.basecodec import BaseDecoder, BaseEncoder
