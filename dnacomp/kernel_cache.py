@@ -11,7 +11,7 @@ kernel's cache lives):
     $DNACOMP_CACHE_DIR, else $XDG_CACHE_HOME/dnacomp, else ~/.cache/dnacomp
         / <dnacomp version>-py<X.Y>-numba<version>-<machine>-<CPU name>-<sources>
 
-``<sources>`` is a digest of the kernel modules' source (``dnacomp/models``, ``dnacomp/codecs``):
+``<sources>`` is a digest of the kernel modules' source (``dnacomp/models``, ``codecs``, ``coding``):
 numba checks each cached kernel against its own file only, so without it a kernel that inlines
 code from another file (base.py's from gru.py) would keep running the old code after an edit.
 numba's index also keys every entry by CPU name and features; the directory name keeps caches of
@@ -36,7 +36,7 @@ from typing import TextIO
 
 _PACKAGE = Path(__file__).resolve().parent
 #: the folders whose modules define kernels (their source digest keys the cache directory)
-_KERNEL_DIRS = ("models", "codecs")
+_KERNEL_DIRS = ("models", "codecs", "coding")
 
 #: said once per process on stderr, when the first kernel compiles (the CLI turns it on)
 NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"
