@@ -10,7 +10,7 @@ follow from the record's residue count ``S`` alone (``k = ceil(S / W)``), which 
 70-column genome's layout cost a few bytes. Anything else (blank lines inside a record, ragged
 widths) is *irregular* and its line lengths are stored.
 
-Fields (always all present; "uvarints" are LEB128, ``codecs/varint.py``; "gaps" encode strictly
+Fields (always all present; "uvarints" are LEB128, ``coding/varint.py``; "gaps" encode strictly
 increasing indices as ``index - previous - 1`` with previous = -1, so consecutive runs are zeros):
 
 ``headers``

@@ -5,7 +5,7 @@ the quality string, as long as the sequence (multi-line FASTQ is not accepted). 
 sequence and quality lines) are valid. Blank lines are accepted only after the last record.
 A chunk always starts at a record boundary (``formats/chunks.py``).
 
-Fields (always all present; "uvarints" are LEB128, ``codecs/varint.py``; "gaps" encode strictly
+Fields (always all present; "uvarints" are LEB128, ``coding/varint.py``; "gaps" encode strictly
 increasing indices as ``index - previous - 1`` with previous = -1):
 
 ``names``
