@@ -1,4 +1,4 @@
-"""Learning curves (dnacomp/curve.py): the per-base costs are the ones the coder pays."""
+"""Learning curves (dnacomp/measure/curve.py): the per-base costs are the ones the coder pays."""
 from pathlib import Path
 
 import numpy as np
