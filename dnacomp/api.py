@@ -15,13 +15,31 @@ from __future__ import annotations
 
 import io
 import os
+import time
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
-from .archive import ArchiveStats, compress_stream, decompress_stream, inspect_stream
 from .errors import DnacompError
 from .fileio import atomic_output, open_input
 from .jobs import refuse_same_file
-from .models.levels import DEFAULT_LEVEL
+from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, LEVEL_DESCRIPTIONS, MODELS, READ_LEVEL_DESCRIPTIONS
 
+if TYPE_CHECKING:
+    from .archive import ArchiveStats
+
+# This module is light to import (no numpy, no numba): the command line's --help reads the
+# levels from here. The coding stack (archive.py and below) is imported by the calls that code.
+
+__all__ = [
+    "compress_file", "decompress_file", "test_file", "archive_info", "compress_bytes", "decompress_bytes",
+    "compress_stream", "decompress_stream", "open_archive", "default_archive_name", "default_restored_name",
+    "warm_up", "DEFAULT_LEVEL", "DEFAULT_MODEL", "MODELS", "LEVEL_DESCRIPTIONS", "READ_LEVEL_DESCRIPTIONS",
+    "SUFFIX",
+]
+
+#: Progress callback: called with the number of input bytes just done (a tqdm bar's ``update``)
+Progress = Callable[[int], None] | None
+
+#: the archive suffix
 SUFFIX = ".dnac"
 _INPUT_SUFFIXES = (".gz", ".bgz", ".bgzf")
 
@@ -35,55 +53,34 @@ def default_archive_name(path: str) -> str:
 
 
 def default_restored_name(path: str) -> str:
+    """chr1.fa.dnac -> chr1.fa; a name without the .dnac suffix is a DnacompError."""
     if not path.endswith(SUFFIX) or len(path) == len(SUFFIX):
         raise DnacompError(f"{path}: unknown suffix (expected {SUFFIX}); use -o or -c")
     return path[: -len(SUFFIX)]
 
 
-def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAULT_LEVEL, threads: int = 1,
-                  force: bool = False, progress=None, model: str = "cm") -> ArchiveStats:
-    """``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
-    out_path = out_path or default_archive_name(path)
-    refuse_same_file(path, out_path)
-    with open_input(path) as src, atomic_output(out_path, force) as dst:
-        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress,
-                               model=model)
+def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
+                    threads: int = 1, progress: Progress = None, model: str = DEFAULT_MODEL) -> ArchiveStats:
+    """Compresses the FASTA/FASTQ bytes read from ``src`` (plain; see ``fileio.open_input`` for
+    gzip) into a .dnac archive written to ``dst``. ``source`` names the input in error messages;
+    ``threads`` > 1 codes the side streams beside the bases (the same archive for any number);
+    ``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
+    from .archive import compress_stream as compress
+    return compress(src, dst, level=level, source=source, threads=threads, progress=progress, model=model)
 
 
-def decompress_file(path: str, out_path: str | None = None, *, force: bool = False, progress=None) -> ArchiveStats:
-    out_path = out_path or default_restored_name(path)
-    refuse_same_file(path, out_path)
-    with _open_archive(path) as src, atomic_output(out_path, force) as dst:
-        return decompress_stream(src, dst, progress=progress)
+def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None) -> ArchiveStats:
+    """Restores the original bytes of the archive read from ``src`` into ``dst`` (None: verify
+    only, like ``gzip -t``). Every block is checked against its CRC before it is written, and the
+    whole against the original's sha256: any mismatch is an ArchiveError. Concatenated archives
+    restore to the concatenation of their originals."""
+    from .archive import decompress_stream as decompress
+    return decompress(src, dst, progress=progress)
 
 
-def test_file(path: str, progress=None) -> ArchiveStats:
-    """Decodes and verifies an archive without writing anything (``gzip -t``)."""
-    with _open_archive(path) as src:
-        return decompress_stream(src, None, progress=progress)
-
-
-def archive_info(path: str) -> ArchiveStats:
-    with _open_archive(path) as src:
-        stats = inspect_stream(src)
-    if path != "-":
-        stats.archive_bytes = os.path.getsize(path)
-    return stats
-
-
-def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, model: str = "cm") -> bytes:
-    out = io.BytesIO()
-    compress_stream(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model)
-    return out.getvalue()
-
-
-def decompress_bytes(data: bytes) -> bytes:
-    out = io.BytesIO()
-    decompress_stream(io.BytesIO(data), out)
-    return out.getvalue()
-
-
-def _open_archive(path: str):
+def open_archive(path: str):
+    """A binary reader of the archive ``path`` ("-" = standard input, which is not closed), as a
+    context manager; a directory is a DnacompError."""
     if path == "-":
         import sys
         from contextlib import nullcontext
@@ -91,3 +88,91 @@ def _open_archive(path: str):
     if os.path.isdir(path):
         raise DnacompError(f"{path}: is a directory")
     return open(path, "rb")
+
+
+def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAULT_LEVEL, threads: int = 1,
+                  force: bool = False, progress: Progress = None, model: str = DEFAULT_MODEL) -> ArchiveStats:
+    """Compresses the file ``path`` (plain or gzipped) into ``out_path`` (default: path + .dnac),
+    written atomically and never over an existing file unless ``force``. ``model``: "cm"
+    (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
+    out_path = out_path or default_archive_name(path)
+    refuse_same_file(path, out_path)
+    with open_input(path) as src, atomic_output(out_path, force) as dst:
+        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress,
+                               model=model)
+
+
+def decompress_file(path: str, out_path: str | None = None, *, force: bool = False,
+                    progress: Progress = None) -> ArchiveStats:
+    """Restores the archive ``path`` into ``out_path`` (default: path without .dnac), verified,
+    written atomically and never over an existing file unless ``force``."""
+    out_path = out_path or default_restored_name(path)
+    refuse_same_file(path, out_path)
+    with open_archive(path) as src, atomic_output(out_path, force) as dst:
+        return decompress_stream(src, dst, progress=progress)
+
+
+def test_file(path: str, progress: Progress = None) -> ArchiveStats:
+    """Decodes and verifies an archive without writing anything (``gzip -t``)."""
+    with open_archive(path) as src:
+        return decompress_stream(src, None, progress=progress)
+
+
+def archive_info(path: str) -> ArchiveStats:
+    """The stream sizes of an archive, read and checked without decoding it (``dnacomp info``)."""
+    from .archive import inspect_stream
+    with open_archive(path) as src:
+        stats = inspect_stream(src)
+    if path != "-":
+        stats.archive_bytes = os.path.getsize(path)
+    return stats
+
+
+def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, model: str = DEFAULT_MODEL) -> bytes:
+    """The archive of the FASTA/FASTQ bytes ``data``."""
+    from .archive import compress_stream as compress
+    out = io.BytesIO()
+    compress(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model)
+    return out.getvalue()
+
+
+def decompress_bytes(data: bytes) -> bytes:
+    """The original bytes of the archive ``data``, verified."""
+    out = io.BytesIO()
+    decompress_stream(io.BytesIO(data), out)
+    return out.getvalue()
+
+
+# --- dnacomp warmup ------------------------------------------------------------------------------
+
+#: tiny inputs that reach every kernel: two records, so that names are tokenised; an N, lowercase
+#: and IUPAC codes; FASTQ qualities with an N read position
+_FASTA = b">chr1 test 1\nACGTACGTNNNNacgtacgtRYKM\nACGTAC\n>chr2 test 2\n" + b"ACGTTGCA" * 40 + b"\n"
+_FASTQ = (b"@r1/1 x:1:2\nACGTNACGTTGCAACG\n+\nIIII#IIIHHHGGGFF\n@r2/1 x:1:3\nTTGCAACGTAGCTAGC\n+\n"
+          b"HHHHHIIIIIGGGFFE\n@r3/1 x:2:4\nGGGTTTAAACCCGGGA\n+\nIIIIIHHHHHGGGGGF\n")
+
+
+def warm_up(say: Callable[[str], None] = print) -> int:
+    """Compiles (or loads from the kernel cache) every kernel, by compressing, decompressing and
+    checking a tiny FASTA and FASTQ with each base model (``dnacomp warmup``); ``say`` gets one
+    line per step. Returns 0 if every round trip restored its input, else 1."""
+    from .kernel_cache import compiled_kernels, configure, describe
+
+    configure()
+    say(f"dnacomp warmup: {describe()}")
+    status = 0
+    started = time.perf_counter()
+    for model in MODELS:
+        for kind, data in (("FASTA", _FASTA), ("FASTQ", _FASTQ)):
+            before = len(compiled_kernels())
+            t0 = time.perf_counter()
+            ok = decompress_bytes(compress_bytes(data, level=1, model=model)) == data
+            status |= 0 if ok else 1
+            fresh = compiled_kernels()[before:]
+            what = f"compiled {len(fresh)} kernel{'s' if len(fresh) != 1 else ''}" if fresh else "all kernels cached"
+            say(f"  {kind} --model {model}: round trip {'OK' if ok else 'FAILED'}, {what} "
+                f"({time.perf_counter() - t0:.1f} s)")
+    total = len(compiled_kernels())
+    say(f"dnacomp warmup: {'done' if status == 0 else 'FAILED'} in {time.perf_counter() - started:.1f} s; "
+        f"{total} kernel{'s' if total != 1 else ''} compiled now, the next runs load them from the cache")
+    return status

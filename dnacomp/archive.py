@@ -21,27 +21,59 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
-from . import __version__
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (CM_VERSION, FORMAT_VERSION, MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size,
-                        next_member, read_block_or_footer, read_header, write_block, write_footer, write_header)
+from .container import (MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size, next_member, read_block_or_footer,
+                        read_meta, read_version, write_block, write_footer, write_header)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
+from .formats import PARSERS, UNPARSERS
 from .formats.chunks import iter_chunks
 from .formats.detect import detect_format
-from .formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
-from .formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
+from .formats.streams import ChunkStreams
 from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, params_for_level
 from .models.params import ModelParams
-from .streams import ChunkStreams
+from .version import __version__
 
 if TYPE_CHECKING:  # the kernels (numba) are imported when a stream is coded, not for `dnacomp info`
     from .models.basecodec import BaseDecoder, BaseEncoder
 
 BASES = "bases"
 CHUNK_SIZE = 8 << 20
-PARSERS = {"fasta": parse_fasta_chunk, "fastq": parse_fastq_chunk}
-UNPARSERS = {"fasta": unparse_fasta_chunk, "fastq": unparse_fastq_chunk}
+
+# --- the format versions: which are written, which are read, and what each means --------------
+# (the container frames a version number; what it means is decided here)
+
+FORMAT_VERSION = 3  # the newest version written
+#: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
+#: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
+#: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
+#: without the GRU are still written as version 2, so that dnacomp versions that predate the GRU
+#: keep reading them; a GRU archive is version 3, so that those versions refuse it clearly
+#: instead of decoding it without the GRU.
+READABLE_VERSIONS = (1, 2, 3)
+CM_VERSION = 2  # what archives without the GRU are written as
+GRU_VERSION = 3  # the first version whose base model may use the GRU
+
+
+def version_for(params: ModelParams) -> int:
+    """The format version an archive of these base-model parameters is written as."""
+    return FORMAT_VERSION if params.gru_mode else CM_VERSION
+
+
+def read_header(f: BinaryIO) -> tuple[int, dict]:
+    """An archive's header: (format version, metadata), the version refused before anything else
+    is read when this code cannot read it, and the metadata refused when it asks for what its
+    version does not have (the GRU before version 3). Each field is checked by ``check_meta``."""
+    version = read_version(f)
+    if version not in READABLE_VERSIONS:
+        raise ArchiveError(f"archive format version {version} is not supported "
+                           f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+    meta = read_meta(f, version)
+    base_model = meta.get("base_model")
+    if version < GRU_VERSION and isinstance(base_model, dict) and base_model.get("gru_mode"):
+        raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
+    return version, meta
+
 
 Progress = Callable[[int], None] | None
 
@@ -110,7 +142,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
     meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
-    write_header(out, meta, FORMAT_VERSION if params.gru_mode else CM_VERSION)
+    write_header(out, meta, version_for(params))
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
     from .models.basecodec import BaseEncoder
@@ -288,7 +320,7 @@ def _each_member(src: BinaryIO, read_member: Callable[[BinaryIO], ArchiveStats])
 
 
 def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress) -> ArchiveStats:
-    meta = read_header(src)
+    _, meta = read_header(src)
     kind, level, params = check_meta(meta)
     unparse = UNPARSERS[kind]
     from .models.basecodec import BaseDecoder
@@ -357,7 +389,7 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
 
 
 def _inspect_member(src: BinaryIO) -> ArchiveStats:
-    meta = read_header(src)
+    _, meta = read_header(src)
     kind, level, _ = check_meta(meta)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     index = 0

@@ -2,6 +2,11 @@
 
 Errors caused by input, archives or the file system print one line (``dnacomp: FILE (record
 R, line L): what``) and exit 1; usage errors exit 2; ``--debug`` shows the traceback instead.
+
+The command line codes through the public API only (``dnacomp.api``, listed in
+``dnacomp.__all__``); beside it, it uses its own plumbing (``jobs``, ``signals``, ``fileio``, the
+kernel cache's compile notice) and the measuring layer (``measure``: ``bench``, the ``info``
+report). ``pyproject.toml``'s import contracts keep it from reaching further down.
 """
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ import sys
 import traceback
 from typing import Callable
 
-from . import __version__
 from .errors import DnacompError
 from .jobs import Job, display_name, plan_jobs, still_same_file
 from .signals import Terminated, die_by_signal, terminate_by_unwinding
+from .version import __version__
 
 EPILOG = """\
 examples:
@@ -36,7 +41,7 @@ LEVEL_HELP = "compression level 1 (fastest) .. 9 (strongest); default %(default)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, LEVEL_DESCRIPTIONS, MODELS, READ_LEVEL_DESCRIPTIONS
+    from .api import DEFAULT_LEVEL, DEFAULT_MODEL, LEVEL_DESCRIPTIONS, MODELS, READ_LEVEL_DESCRIPTIONS
 
     parser = argparse.ArgumentParser(
         prog="dnacomp",
@@ -201,8 +206,7 @@ def _stdout_writer():
 
 
 def cmd_compress(args) -> int:
-    from .api import default_archive_name
-    from .archive import compress_stream
+    from .api import compress_stream, default_archive_name
     from .fileio import atomic_output, copy_mode, open_input
 
     def work(job: Job) -> None:
@@ -233,13 +237,12 @@ def cmd_compress(args) -> int:
 
 
 def cmd_decompress(args) -> int:
-    from .api import _open_archive, default_restored_name
-    from .archive import decompress_stream
+    from .api import decompress_stream, default_restored_name, open_archive
     from .fileio import atomic_output, copy_mode
 
     def work(job: Job) -> None:
         path, source = job.source, display_name(job.source)
-        with _open_archive(path) as src, _progress_bar(None, os.path.basename(source), args.quiet) as bar:
+        with open_archive(path) as src, _progress_bar(None, os.path.basename(source), args.quiet) as bar:
             if job.output is None:
                 dst = _stdout_writer()
                 stats = decompress_stream(src, dst, progress=bar.update)
@@ -259,7 +262,7 @@ def cmd_decompress(args) -> int:
 
 def cmd_test(args) -> int:
     from .api import test_file
-    from .report import plural
+    from .measure.report import plural
 
     def work(path: str) -> None:
         stats = test_file(path)
@@ -272,7 +275,7 @@ def cmd_test(args) -> int:
 
 def cmd_info(args) -> int:
     from .api import archive_info
-    from .report import format_info
+    from .measure.report import format_info
 
     def work(path: str) -> None:
         print(format_info(display_name(path), archive_info(path)))
@@ -281,7 +284,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_bench
+    from .measure.bench import run_bench
 
     levels = [int(x) for x in args.levels.split(",") if x]
     tools = [t for t in args.tools.split(",") if t]
@@ -303,7 +306,7 @@ def _in_main_thread() -> bool:
 
 
 def cmd_warmup(args) -> int:
-    from .kernel_cache import warm_up
+    from .api import warm_up
 
     status = warm_up(say=(lambda line: None) if args.quiet else print)
     if status and args.quiet:

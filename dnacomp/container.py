@@ -3,7 +3,9 @@
 Byte format (all integers little-endian):
 
   header   magic      9 bytes  b"\\x89DNAC\\r\\n\\x1a\\n"  (catches text-mode and 7-bit damage)
-           version    u16      2, or 3 when the base model uses the GRU (archive.py)
+           version    u16      the format version: which ones are written and read, and what
+                               each means for decoding, is archive.py's policy (this module
+                               only frames the bytes)
            meta_len   u32
            meta       meta_len bytes: raw-deflated UTF-8 JSON with kind ("fasta"|"fastq"), level,
                       base model parameters, writer version: everything the decoder must match
@@ -50,15 +52,6 @@ from .errors import ArchiveError, DnacompError
 from .fileio import PrefixedReader
 
 MAGIC = b"\x89DNAC\r\n\x1a\n"
-FORMAT_VERSION = 3  # the newest version written
-#: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
-#: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
-#: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
-#: without the GRU are still written as version 2, so that dnacomp versions that predate the GRU
-#: keep reading them; a GRU archive is version 3, so that those versions refuse it clearly
-#: instead of decoding it without the GRU.
-READABLE_VERSIONS = (1, 2, 3)
-CM_VERSION = 2  # what archives without the GRU are written as
 BLOCK_TAG = b"BLK\0"
 END_TAG = b"END\0"
 MAX_META = 1 << 20
@@ -101,7 +94,8 @@ class Footer:
     sha256: bytes
 
 
-def write_header(out: BinaryIO, meta: dict, version: int = FORMAT_VERSION) -> None:
+def write_header(out: BinaryIO, meta: dict, version: int) -> None:
+    """Magic, ``version`` (the caller's choice: archive.py) and ``meta``, deflated, with a CRC."""
     packed = zlib.compress(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode(), 9)[2:-4]
     body = struct.pack("<HI", version, len(packed)) + packed
     out.write(MAGIC + body + struct.pack("<I", zlib.crc32(body)))
@@ -298,26 +292,36 @@ def parse_meta(packed: bytes) -> dict:
     return meta
 
 
-def read_header(f: BinaryIO) -> dict:
+def read_version(f: BinaryIO) -> int:
+    """The magic and the format version: the start of every archive. Whether this version can be
+    read is for the caller to say (``archive.read_header``), before the rest is read, since
+    another version may frame its header differently."""
     magic = f.read(len(MAGIC))
     if magic != MAGIC:
         raise ArchiveError("not a dnacomp archive (bad magic)")
-    fixed = _read_exact(f, 6, "header")
-    version, meta_len = struct.unpack("<HI", fixed)
-    if version not in READABLE_VERSIONS:
-        raise ArchiveError(f"archive format version {version} is not supported "
-                           f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+    (version,) = struct.unpack("<H", _read_exact(f, 2, "header"))
+    return version
+
+
+def read_meta(f: BinaryIO, version: int) -> dict:
+    """The rest of the header after ``read_version``: the metadata, its length and CRC checked
+    (the CRC covers the version too), parsed strictly (``parse_meta``)."""
+    fixed = struct.pack("<H", version) + _read_exact(f, 4, "header")
+    (meta_len,) = struct.unpack("<I", fixed[2:])
     if meta_len > MAX_META:
         raise ArchiveError("corrupt header (metadata too large)")
     meta_bytes = _read_exact(f, meta_len, "header")
     (crc,) = struct.unpack("<I", _read_exact(f, 4, "header"))
     if zlib.crc32(fixed + meta_bytes) != crc:
         raise ArchiveError("corrupt header (checksum mismatch)")
-    meta = parse_meta(meta_bytes)
-    base_model = meta.get("base_model")
-    if version < 3 and isinstance(base_model, dict) and base_model.get("gru_mode"):
-        raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
-    return meta
+    return parse_meta(meta_bytes)
+
+
+def read_header(f: BinaryIO) -> tuple[int, dict]:
+    """(version, metadata) of the header, whatever the version (framing only: for tools and tests
+    that walk an archive's structure; decoding goes through ``archive.read_header``)."""
+    version = read_version(f)
+    return version, read_meta(f, version)
 
 
 def next_member(f: BinaryIO) -> BinaryIO | None:

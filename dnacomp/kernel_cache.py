@@ -11,7 +11,7 @@ kernel's cache lives):
     $DNACOMP_CACHE_DIR, else $XDG_CACHE_HOME/dnacomp, else ~/.cache/dnacomp
         / <dnacomp version>-py<X.Y>-numba<version>-<machine>-<CPU name>-<sources>
 
-``<sources>`` is a digest of the kernel modules' source (``dnacomp/models``, ``dnacomp/codecs``):
+``<sources>`` is a digest of the kernel modules' source (``dnacomp/models``, ``codecs``, ``coding``):
 numba checks each cached kernel against its own file only, so without it a kernel that inlines
 code from another file (base.py's from gru.py) would keep running the old code after an edit.
 numba's index also keys every entry by CPU name and features; the directory name keeps caches of
@@ -20,8 +20,9 @@ any time. If that directory cannot be written, a per-user one in the temporary d
 if neither can, kernels are compiled in memory on every run (slow, but never an error). A
 ``NUMBA_CACHE_DIR`` set by the user is honoured as it is.
 
-``dnacomp warmup`` (:func:`warm_up`) compiles every kernel ahead, e.g. in a container build.
-This module imports numba only when a kernel module is imported, never for ``--help`` or ``info``.
+``dnacomp warmup`` (``api.warm_up``, above this module: it codes) compiles every kernel ahead, e.g. in a
+container build. This module imports numba only when a kernel module is imported, never for
+``--help`` or ``info``; it imports nothing of dnacomp but the version.
 """
 from __future__ import annotations
 
@@ -30,13 +31,12 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 _PACKAGE = Path(__file__).resolve().parent
 #: the folders whose modules define kernels (their source digest keys the cache directory)
-_KERNEL_DIRS = ("models", "codecs")
+_KERNEL_DIRS = ("coding", "models", "codecs")
 
 #: said once per process on stderr, when the first kernel compiles (the CLI turns it on)
 NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"
@@ -75,7 +75,7 @@ def cache_key() -> str:
     import numba
     from numba.core import config
 
-    from . import __version__
+    from .version import __version__
 
     cpu = config.CPU_NAME
     if not cpu:
@@ -213,38 +213,3 @@ def describe() -> str:
     where = configure()
     text = f"kernel cache: {where}" if where is not None else "kernel cache: none"
     return text + (f" ({_state['why']})" if _state["why"] else "")
-
-
-# --- dnacomp warmup ------------------------------------------------------------------------------
-
-#: tiny inputs that reach every kernel: two records, so that names are tokenised; an N, lowercase
-#: and IUPAC codes; FASTQ qualities with an N read position
-_FASTA = b">chr1 test 1\nACGTACGTNNNNacgtacgtRYKM\nACGTAC\n>chr2 test 2\n" + b"ACGTTGCA" * 40 + b"\n"
-_FASTQ = (b"@r1/1 x:1:2\nACGTNACGTTGCAACG\n+\nIIII#IIIHHHGGGFF\n@r2/1 x:1:3\nTTGCAACGTAGCTAGC\n+\n"
-          b"HHHHHIIIIIGGGFFE\n@r3/1 x:2:4\nGGGTTTAAACCCGGGA\n+\nIIIIIHHHHHGGGGGF\n")
-
-
-def warm_up(say: Callable[[str], None] = print) -> int:
-    """Compiles (or loads) every kernel by compressing, decompressing and checking a tiny FASTA
-    and FASTQ with each base model; returns 0 if every round trip restored its input, else 1."""
-    configure()
-    from .api import compress_bytes, decompress_bytes
-    from .models.levels import MODELS
-
-    say(f"dnacomp warmup: {describe()}")
-    status = 0
-    started = time.perf_counter()
-    for model in MODELS:
-        for kind, data in (("FASTA", _FASTA), ("FASTQ", _FASTQ)):
-            before = len(compiled_kernels())
-            t0 = time.perf_counter()
-            ok = decompress_bytes(compress_bytes(data, level=1, model=model)) == data
-            status |= 0 if ok else 1
-            fresh = compiled_kernels()[before:]
-            what = f"compiled {len(fresh)} kernel{'s' if len(fresh) != 1 else ''}" if fresh else "all kernels cached"
-            say(f"  {kind} --model {model}: round trip {'OK' if ok else 'FAILED'}, {what} "
-                f"({time.perf_counter() - t0:.1f} s)")
-    total = len(compiled_kernels())
-    say(f"dnacomp warmup: {'done' if status == 0 else 'FAILED'} in {time.perf_counter() - started:.1f} s; "
-        f"{total} kernel{'s' if total != 1 else ''} compiled now, the next runs load them from the cache")
-    return status

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from dnacomp.peers import sha256_file
+from dnacomp.measure.peers import sha256_file
 
 LINE = 60
 

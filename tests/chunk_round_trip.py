@@ -2,9 +2,9 @@
 import hashlib
 import io
 
-from dnacomp.archive import PARSERS, UNPARSERS
+from dnacomp.formats import PARSERS, UNPARSERS
 from dnacomp.formats.chunks import iter_chunks
-from dnacomp.streams import FIELD_NAMES, ChunkStreams
+from dnacomp.formats.streams import FIELD_NAMES, ChunkStreams
 
 
 def chunked_round_trip(data: bytes, kind: str, chunk_size: int) -> list[ChunkStreams]:

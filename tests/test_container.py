@@ -8,12 +8,13 @@ import pytest
 
 from dnacomp.container import (MAGIC, Block, Footer, next_member, read_block_or_footer, read_header, write_block,
                                write_footer, write_header)
+from dnacomp import archive
 from dnacomp.errors import ArchiveError
 
 
 def _archive() -> bytes:
     out = io.BytesIO()
-    write_header(out, {"kind": "fasta", "level": 1})
+    write_header(out, {"kind": "fasta", "level": 1}, 2)
     block = Block(0, 10, 1234, 8, 1, {"bases": (8, b"\x01\x02"), "headers": (3, b"\x00abc")})
     write_block(out, block)
     write_footer(out, Footer(1, 10, b"\x11" * 32))
@@ -22,7 +23,7 @@ def _archive() -> bytes:
 
 def _read_all(data: bytes):
     f = io.BytesIO(data)
-    meta = read_header(f)
+    _, meta = archive.read_header(f)  # with the version policy (archive.py)
     items = [read_block_or_footer(f, 0, len(data) - f.tell())]
     items.append(read_block_or_footer(f, 1, len(data) - f.tell()))
     assert next_member(f) is None  # after the footer: the end, another archive, or garbage
@@ -68,7 +69,7 @@ def test_trailing_garbage_is_rejected():
 
 def test_gru_archives_are_version_3_and_others_stay_version_2():
     import dnacomp
-    from dnacomp.container import CM_VERSION, FORMAT_VERSION
+    from dnacomp.archive import CM_VERSION, FORMAT_VERSION
     data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
     version = lambda a: struct.unpack("<H", a[len(MAGIC):len(MAGIC) + 2])[0]  # noqa: E731
     assert version(dnacomp.compress_bytes(data, level=1)) == CM_VERSION == 2
@@ -80,7 +81,7 @@ def test_gru_parameters_in_a_version_2_header_are_refused():
     write_header(out, {"kind": "fasta", "level": 1, "base_model": {"gru_mode": 3}}, version=2)
     out.seek(0)
     with pytest.raises(ArchiveError, match="GRU parameters in a version-2 archive"):
-        read_header(out)
+        archive.read_header(out)
 
 
 def _header(text: str | bytes, version: int = 2, packed: bytes | None = None) -> io.BytesIO:
@@ -95,9 +96,9 @@ def _header(text: str | bytes, version: int = 2, packed: bytes | None = None) ->
 def test_the_header_reader_writes_what_it_reads():
     out = io.BytesIO()
     meta = {"kind": "fastq", "level": 5, "writer": "dnacomp x \\\"[{", "base_model": {"orders": [1, 2]}}
-    write_header(out, meta)
+    write_header(out, meta, 2)
     out.seek(0)
-    assert read_header(out) == meta
+    assert read_header(out) == (2, meta)
 
 
 @pytest.mark.parametrize("text,message", [
@@ -125,7 +126,7 @@ def test_hostile_metadata_with_a_valid_crc_is_an_archive_error(text, message):
 
 def test_metadata_nesting_is_counted_outside_strings_only():
     text = '{"kind": "fasta", "writer": "' + "[{" * 1000 + '\\"]", "x": [[[[[[[1]]]]]]]}'
-    assert read_header(_header(text))["x"] == [[[[[[[1]]]]]]]
+    assert read_header(_header(text))[1]["x"] == [[[[[[[1]]]]]]]
 
 
 @pytest.mark.parametrize("packed,message", [

@@ -1,11 +1,11 @@
-"""Learning curves (dnacomp/curve.py): the per-base costs are the ones the coder pays."""
+"""Learning curves (dnacomp/measure/curve.py): the per-base costs are the ones the coder pays."""
 from pathlib import Path
 
 import numpy as np
 
 import dnacomp
 from dnacomp.archive import inspect_stream
-from dnacomp.curve import base_costs, main, windowed
+from dnacomp.measure.curve import base_costs, main, windowed
 
 LAMBDA = Path(__file__).resolve().parents[1] / "reference" / "lambda_virus.fa"
 

@@ -9,13 +9,13 @@ from Bio import SeqIO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.varint import decode_uvarints
+from dnacomp.coding.varint import decode_uvarints
 from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
 from dnacomp.formats.residues import join_residues
 from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
-from dnacomp.streams import ChunkStreams, FieldReader
+from dnacomp.formats.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------
 

@@ -9,13 +9,13 @@ from Bio import SeqIO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.varint import decode_uvarints
+from dnacomp.coding.varint import decode_uvarints
 from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
 from dnacomp.formats.residues import join_residues
 from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
-from dnacomp.streams import ChunkStreams, FieldReader
+from dnacomp.formats.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------
 
@@ -268,3 +268,23 @@ def test_arbitrary_bytes_either_round_trip_or_raise_input_format_error(data):
         assert err.line is not None and err.source == "fuzz"
         return
     assert unparse_fastq_chunk(streams) == data
+
+
+def test_the_quality_context_comes_from_the_stored_fields():
+    """formats.quality_context: what the quality codec is given (codecs never parse layout)."""
+    from dnacomp.errors import ArchiveError
+    from dnacomp.formats import QUALITY_CONTEXT_FIELDS, quality_context
+
+    data = b"@a\nACNGT\n+\nIIIII\n@b\nAC\n+\nII\n@c\nNNA\n+\n###\n"
+    streams = parse_fastq_chunk(data, "t", 1, 1)
+    readlen, is_n = quality_context(streams.fields, streams.n_symbols, streams.n_records)
+    assert readlen.tolist() == [5, 2, 3]
+    assert is_n.tolist() == [c == ord("N") for c in b"ACNGTACNNA"]
+    with pytest.raises(ArchiveError, match="add up to 10"):
+        quality_context(streams.fields, 11, 3)
+    with pytest.raises(ArchiveError, match="declares 3 records"):
+        quality_context(streams.fields, 10, 2)
+    for name in QUALITY_CONTEXT_FIELDS:
+        fields = {k: v for k, v in streams.fields.items() if k != name}
+        with pytest.raises(ArchiveError, match="without its layout"):
+            quality_context(fields, 10, 3)

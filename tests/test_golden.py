@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import dnacomp
-from dnacomp.container import MAGIC, READABLE_VERSIONS
+from dnacomp.archive import READABLE_VERSIONS
+from dnacomp.container import MAGIC
 
 GOLDEN = Path(__file__).resolve().parents[1] / "reference" / "golden"
 ARCHIVES = sorted(GOLDEN.glob("*.dnac"))

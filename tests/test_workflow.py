@@ -179,7 +179,7 @@ def test_split_records_is_byte_exact(tmp_path, parts):
 
 
 def test_every_peer_has_a_conda_env():
-    from dnacomp import peers
+    from dnacomp.measure import peers
 
     assert set(peers.OWN_TOOLS) == {"dnacomp", "dnacomp-gru"}
     for name in peers.TOOLS:
@@ -189,7 +189,7 @@ def test_every_peer_has_a_conda_env():
 
 def test_peer_shell_commands_match_bench_argv():
     """The workflow's shell command and bench's argv come from the same definition."""
-    from dnacomp import peers
+    from dnacomp.measure import peers
 
     exes = {"gzip": ["/bin/gzip"]}
     tool = peers.TOOLS["gzip"]

@@ -12,18 +12,17 @@ a version-1 archive only holds 0..3, so both versions decode through the same fu
 Why the choice is made per chunk, by size: the specialised codecs win by far on the data they
 were built for, but a name field of binary junk or a header field of one long line can code
 smaller in a general codec, and a stream must never cost much more than its raw bytes.
-The quality codec needs the read lengths and which residues are N as context; both are
-computed from the other stored fields (``layout``, ``readlen``, ``exceptions``) on both sides,
-so encoder and decoder see the same context by construction. Fields that serve as context are
-therefore always general-coded, and decoded first.
+The quality codec needs the read lengths and which residues are N as context; the formats
+compute both from the other stored fields (``formats.quality_context``, from the fields in
+``formats.QUALITY_CONTEXT_FIELDS``) on both sides, so encoder and decoder see the same context by
+construction. Fields that serve as context are therefore always general-coded, and decoded first.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ArchiveError
-from ..formats.fastq import read_lengths
-from ..formats.residues import exception_mask
+from ..formats import quality_context
 from . import general
 
 NAMES_TOKENS = 8
@@ -56,18 +55,11 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     return min(tokenised, general.encode(raw), key=len)
 
 
-def _quality_context(fields: dict[str, bytes], n_symbols: int, n_records: int) -> tuple[np.ndarray, np.ndarray]:
-    readlen = read_lengths(fields, n_records)
-    if int(readlen.sum()) != n_symbols:
-        raise ArchiveError(f"read lengths add up to {int(readlen.sum())}, the block holds {n_symbols} residues")
-    return readlen, exception_mask(fields["exceptions"], n_symbols)
-
-
 def _encode_qualities(raw: bytes, fields: dict[str, bytes], n_symbols: int, n_records: int) -> bytes:
     if not raw:
         return b""
     from . import quality
-    readlen, is_n = _quality_context(fields, n_symbols, n_records)
+    readlen, is_n = quality_context(fields, n_symbols, n_records)
     coded = bytes([QUALITY_CM]) + quality.encode_qualities(np.frombuffer(raw, dtype=np.uint8), readlen, is_n)
     return coded if len(coded) <= len(raw) else general.encode(raw, fast=True)
 
@@ -101,9 +93,7 @@ def decode_fields(kind: str, coded: dict[str, tuple[int, bytes]], n_symbols: int
         if data[0] == NAMES_TOKENS and name == NAME_FIELDS.get(kind):
             raw = names.decode_names(data[1:], n_records, max_size=raw_len)
         elif data[0] == QUALITY_CM and kind == "fastq" and name == QUALITY_FIELD:
-            if "layout" not in out or "exceptions" not in out:
-                raise ArchiveError("quality stream without its layout")
-            readlen, is_n = _quality_context(out, n_symbols, n_records)
+            readlen, is_n = quality_context(out, n_symbols, n_records)
             if raw_len != n_symbols:
                 raise ArchiveError(f"quality stream of {raw_len} bytes for {n_symbols} residues")
             raw = quality.decode_qualities(data[1:], readlen, is_n).tobytes()

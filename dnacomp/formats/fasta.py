@@ -10,7 +10,7 @@ follow from the record's residue count ``S`` alone (``k = ceil(S / W)``), which 
 70-column genome's layout cost a few bytes. Anything else (blank lines inside a record, ragged
 widths) is *irregular* and its line lengths are stored.
 
-Fields (always all present; "uvarints" are LEB128, ``codecs/varint.py``; "gaps" encode strictly
+Fields (always all present; "uvarints" are LEB128, ``coding/varint.py``; "gaps" encode strictly
 increasing indices as ``index - previous - 1`` with previous = -1, so consecutive runs are zeros):
 
 ``headers``
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
-from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
+from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
                     split_joined, split_lines, write_line_endings)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues

@@ -5,7 +5,7 @@ the quality string, as long as the sequence (multi-line FASTQ is not accepted). 
 sequence and quality lines) are valid. Blank lines are accepted only after the last record.
 A chunk always starts at a record boundary (``formats/chunks.py``).
 
-Fields (always all present; "uvarints" are LEB128, ``codecs/varint.py``; "gaps" encode strictly
+Fields (always all present; "uvarints" are LEB128, ``coding/varint.py``; "gaps" encode strictly
 increasing indices as ``index - previous - 1`` with previous = -1):
 
 ``names``
@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
-from ..streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
+from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
                     split_joined, split_lines, write_line_endings)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues

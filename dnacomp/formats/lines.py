@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArchiveError
-from ..streams import FieldReader, FieldWriter, delta_indices, undelta_indices
+from .streams import FieldReader, FieldWriter, delta_indices, undelta_indices
 
 LF, CR = 10, 13
 

@@ -15,7 +15,7 @@ ones were written before the GRU existed.
 from pathlib import Path
 
 import dnacomp
-from dnacomp.container import CM_VERSION, FORMAT_VERSION
+from dnacomp.archive import CM_VERSION, FORMAT_VERSION
 
 HERE = Path(__file__).resolve().parent
 CASES = {

@@ -8,7 +8,7 @@ import sys
 from snakemake.utils import validate
 from snakemake.exceptions import WorkflowError
 
-from dnacomp import peers
+from dnacomp.measure import peers
 from dnacomp.models.levels import DEFAULT_LEVEL
 
 def _coerce(value):

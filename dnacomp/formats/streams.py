@@ -18,7 +18,7 @@ The split exists so that each kind of information gets the codec that suits it:
     has a fixed shape: see ``FIELD_NAMES``.
 
 Integers that describe structure (counts, widths, deltas) are written as LEB128 varints
-(``codecs/varint.py``). ``FieldWriter``/``FieldReader`` lay several scalars and arrays out in one
+(``coding/varint.py``). ``FieldWriter``/``FieldReader`` lay several scalars and arrays out in one
 varint stream with explicit counts, so that a field is self-describing and a corrupt field is
 detected instead of silently misread.
 """
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .codecs.varint import decode_uvarints, encode_uvarints
-from .errors import ArchiveError
+from ..coding.varint import decode_uvarints, encode_uvarints
+from ..errors import ArchiveError
 
 __all__ = ["ChunkStreams", "FieldWriter", "FieldReader", "FIELD_NAMES", "delta_indices", "undelta_indices"]
 

@@ -3,7 +3,7 @@
 Why: a model that learns online (the GRU above all) pays while it learns; the curve shows where
 it starts to pay off, which a single bits/base number hides. Used for the README's CM-vs-GRU plot:
 
-    python -m dnacomp.curve ecoli_536.fna.gz --runs 9:cm,9:gru -o docs/gru_learning.png --tsv curve.tsv
+    python -m dnacomp.measure.curve ecoli_536.fna.gz --runs 9:cm,9:gru -o docs/gru_learning.png --tsv curve.tsv
 """
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sys
 
 import numpy as np
 
-from .archive import CHUNK_SIZE, PARSERS
-from .fileio import open_input, sniff_stream
-from .formats.chunks import iter_chunks
-from .formats.detect import detect_format
-from .models.basecodec import BaseEncoder
-from .models.levels import params_for_level
+from ..archive import CHUNK_SIZE
+from ..fileio import open_input, sniff_stream
+from ..formats import PARSERS
+from ..formats.chunks import iter_chunks
+from ..formats.detect import detect_format
+from ..models.basecodec import BaseEncoder
+from ..models.levels import params_for_level
 
 
 def base_costs(path: str, level: int, model: str = "cm") -> np.ndarray:
@@ -45,7 +46,7 @@ def windowed(costs: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dnacomp.curve", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m dnacomp.measure.curve", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file")
     ap.add_argument("--runs", default="9:cm,9:gru", help="LEVEL:MODEL pairs, comma separated (default %(default)s)")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import matplotlib
         except ImportError:
-            sys.exit("dnacomp.curve: --plot needs matplotlib (pip install matplotlib, or the [test] extra)")
+            sys.exit("dnacomp.measure.curve: --plot needs matplotlib (pip install matplotlib, or the [test] extra)")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=(2, 1))

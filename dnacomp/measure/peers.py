@@ -182,8 +182,8 @@ def sha256_file(path: str) -> str:
 
 def detect_kind(path: str) -> str:
     """'fasta' or 'fastq', by content (dnacomp's own detection)."""
-    from .fileio import open_input, sniff_stream
-    from .formats.detect import detect_format
+    from ..fileio import open_input, sniff_stream
+    from ..formats.detect import detect_format
 
     with open_input(path) as f:
         head, _ = sniff_stream(f)
@@ -193,10 +193,10 @@ def detect_kind(path: str) -> str:
 def count_symbols(path: str) -> tuple[str, int]:
     """(format, sequence symbols) of a FASTA/FASTQ file, plain or gzipped, with dnacomp's parser:
     every byte of sequence lines (FASTA), the read bases (FASTQ)."""
-    from .archive import PARSERS
-    from .fileio import open_input, sniff_stream
-    from .formats.chunks import iter_chunks
-    from .formats.detect import detect_format
+    from ..fileio import open_input, sniff_stream
+    from ..formats import PARSERS
+    from ..formats.chunks import iter_chunks
+    from ..formats.detect import detect_format
 
     with open_input(path) as f:
         head, stream = sniff_stream(f)

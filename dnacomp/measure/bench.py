@@ -1,6 +1,6 @@
 """`dnacomp bench`: dnacomp levels and peer compressors on the same file, in the same run.
 
-The tools and their command lines are those of :mod:`dnacomp.peers`, which the Snakemake workflow
+The tools and their command lines are those of :mod:`dnacomp.measure.peers`, which the Snakemake workflow
 (`workflow/`) runs too. Every tool runs as a child process on the same plain-text copy of the
 input, so wall time and peak memory (ru_maxrss of the child) are measured the same way for all,
 and every restored file is compared with the original (a tool that is not byte-exact is marked,
@@ -18,8 +18,8 @@ import tempfile
 from dataclasses import dataclass
 
 from . import peers
-from .errors import DnacompError
-from .fileio import open_input
+from ..errors import DnacompError
+from ..fileio import open_input
 
 
 @dataclass

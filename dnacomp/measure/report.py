@@ -1,8 +1,8 @@
 """Human-readable summaries: `dnacomp info` and the bench table."""
 from __future__ import annotations
 
-from .archive import ArchiveStats
-from .models.levels import level_description
+from ..archive import ArchiveStats
+from ..models.levels import level_description
 
 
 def _bpb(nbytes: int, symbols: int) -> str:
