@@ -160,7 +160,8 @@ def test_archives_restore_the_inputs(workflow_run, table):
         restored = (_dnacomp_restore(archive) if row["tool"].startswith("dnacomp")
                     else gzip.decompress(archive.read_bytes()))
         assert restored == original
-        verify = json.loads((workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json").read_text())
+        verify_path = workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json"
+        verify = json.loads(verify_path.read_text())
         assert verify["restored_sha256"] == _sha(original)
 
 

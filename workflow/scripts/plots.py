@@ -91,7 +91,8 @@ def bits_per_base(rows, out):
     files = by_file(rows)
     order = tool_order(rows)
     # one list of slots per format, so every FASTA panel has the same rows (and every FASTQ panel)
-    fmt_slots = {fmt: slots([r for r in rows if r["format"] == fmt]) for fmt in dict.fromkeys(r["format"] for r in rows)}
+    formats = dict.fromkeys(r["format"] for r in rows)
+    fmt_slots = {fmt: slots([r for r in rows if r["format"] == fmt]) for fmt in formats}
     nrows, ncols = _grid(len(files))
     slot_h = 0.26
     heights = [max(len(fmt_slots[runs[0]["format"]]) for runs in files.values())] * nrows
@@ -169,8 +170,9 @@ def speed(rows, out, min_bytes=1_000_000):
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
+    order_of = slots(rows)
     handles = [Line2D([], [], linestyle="none", marker=m, markersize=7, markerfacecolor=c, markeredgecolor=c,
-                      label=name) for (_, _), (name, c, m) in sorted(legend.items(), key=lambda kv: slots(rows).index(kv[0]))]
+                      label=name) for _, (name, c, m) in sorted(legend.items(), key=lambda kv: order_of.index(kv[0]))]
     fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False, title="hollow: not byte-exact",
                title_fontsize=8)
     fig.suptitle(f"compression speed vs bits/base, inputs of {min_bytes / 1e6:g} MB or more (lower right is better)",
