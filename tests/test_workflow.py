@@ -1,11 +1,13 @@
 """The Snakemake workflow really runs (not a dry run) on the tiny inputs of .test/, and its table
-says what the files on disk say.
+says what the files on disk say; it meets the workflow catalog's checks (snakefmt, --lint) and
+builds its DAG without reading the inputs.
 
 One run of `python -m snakemake` (the interpreter running the tests, so the dnacomp under test)
 in a temporary copy of .test/: dnacomp -1, gzip -9 and NAF (absent here: "not available") on a
 tiny FASTA and FASTQ, plus the batch part (tiny.fq -> .dnac, tiny.fa scattered per record and
 gathered). Then every number of results/bits_per_base.tsv is checked against the archives' real
-sizes and symbols counted here independently of dnacomp. Skipped if snakemake is not installed.
+sizes and symbols counted here independently of dnacomp. The tests of that run are marked slow
+(about 1.5 minutes on two busy cores). Skipped if snakemake is not installed.
 """
 from __future__ import annotations
 
@@ -44,6 +46,46 @@ def _dnacomp_restore(archive: Path) -> bytes:
     return dnacomp.decompress_bytes(archive.read_bytes())
 
 
+def _snakemake(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_snakefmt_check_is_clean():
+    pytest.importorskip("snakefmt")
+    proc = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    pytest.importorskip("snakemake")
+    shutil.copytree(TEST_DIR / "config", tmp_path / "config")
+    shutil.copytree(TEST_DIR / "data", tmp_path / "data")
+    proc = _snakemake("--lint", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), timeout=300)
+    assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_the_dag_is_built_without_reading_the_inputs(tmp_path):
+    """A dry run succeeds on inputs that cannot be read as FASTA (not gzip data behind .gz): only
+    the jobs (stats, batch_plan) read them, so the DAG is built from names and sizes alone."""
+    pytest.importorskip("snakemake")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.fa.gz").write_bytes(b"not gzip data\n" * 200)
+    (data / "b.fq").write_bytes(b"\xff" * 4000)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(
+        "inputs: [data/a.fa.gz, data/b.fq]\npeer_dirs: []\ntools: {dnacomp: {levels: [1]}, gzip: {levels: [9]}}\n"
+        "batch: {enabled: true, input_dir: data, scatter_min_bytes: 1000}\n")
+    proc = _snakemake("-n", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
+                      timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    for job in ("stats", "formats", "batch_plan"):
+        assert job in out  # the reading happens in these jobs (the checkpoints), not at parse time
+
+
 @pytest.fixture(scope="module")
 def workflow_run(tmp_path_factory):
     pytest.importorskip("snakemake")
@@ -68,12 +110,17 @@ def workflow_run(tmp_path_factory):
     return work
 
 
+#: the tests that need the real run of the workflow (the fixture above)
+slow = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def table(workflow_run):
     with open(workflow_run / "results" / "bits_per_base.tsv") as f:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+@slow
 def test_table_has_a_row_per_file_and_tool(table):
     assert [(r["file"], r["tool"], r["level"]) for r in table] == [
         ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "dnacomp-gru", "1"), ("tiny.fa", "gzip", "9"),
@@ -81,6 +128,7 @@ def test_table_has_a_row_per_file_and_tool(table):
         ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "dnacomp-gru", "1"), ("tiny.fq", "gzip", "9")]  # FASTA-only peers
 
 
+@slow
 def test_numbers_match_the_files_on_disk(workflow_run, table):
     for row in table:
         if row["exact"] in ("not available", "failed"):
@@ -102,6 +150,7 @@ def test_numbers_match_the_files_on_disk(workflow_run, table):
                 assert float(row[f"{step}_MB_s"]) == pytest.approx(mb_s, rel=1e-2, abs=1e-3)
 
 
+@slow
 def test_archives_restore_the_inputs(workflow_run, table):
     for row in table:
         if row["exact"] != "yes":
@@ -111,10 +160,12 @@ def test_archives_restore_the_inputs(workflow_run, table):
         restored = (_dnacomp_restore(archive) if row["tool"].startswith("dnacomp")
                     else gzip.decompress(archive.read_bytes()))
         assert restored == original
-        verify = json.loads((workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json").read_text())
+        verify_path = workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json"
+        verify = json.loads(verify_path.read_text())
         assert verify["restored_sha256"] == _sha(original)
 
 
+@slow
 def test_missing_tool_is_reported_not_available(table):
     naf = next(r for r in table if r["tool"] == "naf")
     if shutil.which("ennaf") and shutil.which("unnaf"):
@@ -123,6 +174,7 @@ def test_missing_tool_is_reported_not_available(table):
     assert naf["archive_bytes"] == "" and naf["bits_per_base"] == ""
 
 
+@slow
 def test_failing_tool_is_reported_failed_and_the_run_goes_on(table):
     if shutil.which("MFCompressC"):
         pytest.skip("a real MFCompress is on PATH")
@@ -132,12 +184,36 @@ def test_failing_tool_is_reported_failed_and_the_run_goes_on(table):
     assert row["archive_bytes"] == "" and row["bits_per_base"] == ""
 
 
+@slow
 def test_plots_are_made(workflow_run):
     for name in ("bits_per_base.png", "speed_vs_bits_per_base.png"):
         data = (workflow_run / "results" / "plots" / name).read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5000
 
 
+@slow
+def test_results_page_has_the_tables_the_plots_and_the_version(workflow_run, table):
+    import dnacomp
+
+    page = (workflow_run / "results" / "index.html").read_text()
+    assert page.count('<table class="file">') == len({r["file"] for r in table}) and 'id="summary"' in page
+    assert page.count("data:image/png;base64,") == 2
+    assert f"dnacomp {dnacomp.__version__}" in page
+    assert "dnacomp -1" in page or ">-1<" in page
+    assert "failed: compress failed: simulated crash" in page  # the reason, in the table
+
+
+@slow
+def test_table_records_the_version_and_the_format(table):
+    import dnacomp
+
+    for row in table:
+        assert row["dnacomp_version"].startswith(f"dnacomp {dnacomp.__version__}")
+        if row["tool"].startswith("dnacomp"):
+            assert row["format_version"] in ("2", "3") and row["label"].startswith("dnacomp -1")
+
+
+@slow
 def test_batch_archives_and_scattered_set_restore_exactly(workflow_run):
     batch = workflow_run / "results" / "batch"
     fq = (workflow_run / "data" / "tiny.fq").read_bytes()

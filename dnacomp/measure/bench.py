@@ -128,7 +128,7 @@ def _measure(name: str, level: str, plain: str, kind: str, work: str, repeat: in
         note = tool.note + ("" if ok else "; restored bases differ from the input's A/C/G/T")
     else:
         exact = peers.EXACT_YES if restored == peers.sha256_file(plain) else peers.EXACT_NO
-        note = tool.note if exact != peers.EXACT_YES else ""
+        note = (tool.note or peers.UNEXPECTED_LOSS) if exact != peers.EXACT_YES else ""
     size = os.path.getsize(arc)
     shutil.rmtree(tmp, ignore_errors=True)
     return Result(name, level, size, statistics.median(ctimes), statistics.median(dtimes), rss, exact, note)

@@ -29,6 +29,9 @@ DEFAULT_PEER_DIRS = ("~/.local/peers/bin",)
 
 # What the `exact` column of a report says for each outcome.
 EXACT_YES, EXACT_NO, EXACT_ACGT, NOT_AVAILABLE = "yes", "no", "ACGT-only", "not available"
+#: why a run is not exact when its tool has no known loss (each Tool's ``note``, beside its command
+#: lines, says what that tool loses)
+UNEXPECTED_LOSS = "restored file differs from the input (sha256)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class Tool:
     decompress: Step
     exactness: str = EXACT_YES     # what a byte-exact run is reported as (EXACT_ACGT for ACGT-only)
     prepare: str | None = None     # "uppercase": the tool gets an uppercased copy of the input
-    note: str = ""
+    note: str = ""                 # why a run is not byte-exact: what the tool loses ("" = nothing known)
     executables: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
@@ -113,12 +116,14 @@ TOOLS: dict[str, Tool] = {t.name: t for t in [
     _simple("zstd", "19", "zst", ("-q",)),
     Tool("mfcompress", "MFCompress -{level}", ("fasta",), "mfc", "3",
          Step(("MFCompressC", "-{level}", "-o", "{out}", "{in}")),
-         Step(("MFCompressD", "-o", "{out}", "{in}"))),
+         Step(("MFCompressD", "-o", "{out}", "{in}")),
+         note="MFCompress drops the final blank line"),
     Tool("geco3", "GeCo3 -l {level}", ("fasta",), "co", "12",
          Step(("GeCo3", "-F", "-l", "{level}", "{in}"), produces="{in}.co"),
          Step(("GeDe3", "{in}"), produces="{in_noext}.de"),
          exactness=EXACT_ACGT, prepare="uppercase",
-         note="codes A/C/G/T only (uppercased copy; headers, line breaks, N dropped): size is a lower bound"),
+         note="ACGT only: no N runs, case, headers or layout (GeCo3 codes the A/C/G/T of an uppercased "
+              "copy), so its size is a lower bound"),
     Tool("naf", "NAF -{level}", ("fasta",), "naf", "22",
          Step(("ennaf", "-{level}", "--temp-dir", "{tmp}", "{in}", "-o", "{out}")),
          Step(("unnaf", "{in}", "-o", "{out}"))),

@@ -10,72 +10,13 @@
 # comparing the concatenation's sha256 with the original's. docs/workflow.md says what it costs.
 #
 # Self-contained: include it (or use it as a module) in another pipeline with a `batch:` config.
-import os
-import re
-import shlex
-import shutil
-import sys
-
-from snakemake.exceptions import WorkflowError
-
-BATCH = config.setdefault("batch", {})
-BATCH_OUT = BATCH.get("output_dir", "results/batch").rstrip("/")
-BATCH_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".fas", ".fq", ".fastq")
-BATCH_DNACOMP = (shlex.quote(shutil.which("dnacomp")) if shutil.which("dnacomp")
-                 else f"{shlex.quote(sys.executable)} -m dnacomp")
-
-
-def _batch_inputs() -> dict:
-    folder = BATCH.get("input_dir") or ""
-    if not folder or not os.path.isdir(folder):
-        return {}
-    found = {}
-    for entry in sorted(os.listdir(folder)):
-        stem = entry[:-3] if entry.endswith(".gz") else entry
-        if stem.lower().endswith(BATCH_SUFFIXES) and os.path.isfile(os.path.join(folder, entry)):
-            found[stem] = os.path.join(folder, entry)
-    return found
-
-
-BATCH_INPUTS = _batch_inputs()
-
-
-def _is_multirecord_fasta(path: str) -> bool:
-    import gzip
-
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        if f.read(1) != b">":
-            return False
-        return any(line.startswith(b">") for line in f)
-
-
-def _scattered(name: str) -> bool:
-    limit = int(BATCH.get("scatter_min_bytes", 0) or 0)
-    path = BATCH_INPUTS[name]
-    return bool(limit) and os.path.getsize(path) >= limit and _is_multirecord_fasta(path)
-
-
-def batch_targets():
-    """The outputs of the batch: NAME.dnac, or NAME.dnacset/MANIFEST.tsv for scattered files."""
-    folder = BATCH.get("input_dir") or ""
-    if not folder or not os.path.isdir(folder):
-        raise WorkflowError(f"batch: set batch.input_dir to a directory of FASTA/FASTQ files (now {folder!r}), "
-                            "e.g. --config batch='{input_dir: data}'")
-    if not BATCH_INPUTS:
-        raise WorkflowError(f"batch: no FASTA/FASTQ files (*.fa, *.fq, ... optionally .gz) in {folder}")
-    return [f"{BATCH_OUT}/{n}.dnacset/MANIFEST.tsv" if _scattered(n) else f"{BATCH_OUT}/{n}.dnac"
-            for n in BATCH_INPUTS]
-
-
-def _name_pattern() -> str:
-    return "|".join(re.escape(n) for n in BATCH_INPUTS) or "(?!)"
+include: "batch_common.smk"
 
 
 rule batch:
     """Target: compress (and test) every file of batch.input_dir."""
     input:
-        lambda w: batch_targets(),
+        batch_targets,
 
 
 rule batch_compress:
@@ -83,17 +24,35 @@ rule batch_compress:
         lambda w: BATCH_INPUTS[w.name],
     output:
         f"{BATCH_OUT}/{{name}}.dnac",
+    log:
+        f"{BATCH_OUT}/logs/{{name}}.log",
     wildcard_constraints:
         name=_name_pattern(),
+    conda:
+        "../envs/dnacomp.yaml"
     threads: int(BATCH.get("threads", 2))
     params:
         dnacomp=BATCH_DNACOMP,
         level=int(BATCH.get("level", 5)),
-    log:
-        f"{BATCH_OUT}/logs/{{name}}.log",
     shell:
         "( {params.dnacomp} compress -k -f -q -{params.level} -T {threads} -o {output:q} {input:q}"
         " && {params.dnacomp} test -q {output:q} ) 2> {log:q}"
+
+
+checkpoint batch_plan:
+    """Whether a file of at least scatter_min_bytes is a multi-record FASTA (then it is scattered)."""
+    input:
+        lambda w: BATCH_INPUTS[w.name],
+    output:
+        f"{BATCH_OUT}/plan/{{name}}.txt",
+    log:
+        f"{BATCH_OUT}/logs/{{name}}.plan.log",
+    wildcard_constraints:
+        name=_name_pattern(),
+    conda:
+        "../envs/dnacomp.yaml"
+    script:
+        "../scripts/batch_plan.py"
 
 
 checkpoint batch_split:
@@ -102,8 +61,12 @@ checkpoint batch_split:
         lambda w: BATCH_INPUTS[w.name],
     output:
         temp(directory(f"{BATCH_OUT}/parts/{{name}}")),
+    log:
+        f"{BATCH_OUT}/logs/{{name}}.split.log",
     wildcard_constraints:
         name=_name_pattern(),
+    conda:
+        "../envs/dnacomp.yaml"
     params:
         parts=int(BATCH.get("scatter_parts", 8)),
     script:
@@ -115,24 +78,20 @@ rule batch_compress_part:
         f"{BATCH_OUT}/parts/{{name}}/{{part}}",
     output:
         f"{BATCH_OUT}/{{name}}.dnacset/{{part}}.dnac",
+    log:
+        f"{BATCH_OUT}/logs/{{name}}.{{part}}.log",
     wildcard_constraints:
         name=_name_pattern(),
         part=r"part-\d+\.fa",
+    conda:
+        "../envs/dnacomp.yaml"
     threads: int(BATCH.get("threads", 2))
     params:
         dnacomp=BATCH_DNACOMP,
         level=int(BATCH.get("level", 5)),
-    log:
-        f"{BATCH_OUT}/logs/{{name}}.{{part}}.log",
     shell:
         "( {params.dnacomp} compress -k -f -q -{params.level} -T {threads} -o {output:q} {input:q}"
         " && {params.dnacomp} test -q {output:q} ) 2> {log:q}"
-
-
-def _batch_parts(wildcards):
-    folder = checkpoints.batch_split.get(name=wildcards.name).output[0]
-    parts = sorted(p for p in os.listdir(folder) if p.startswith("part-"))
-    return [f"{BATCH_OUT}/{wildcards.name}.dnacset/{p}.dnac" for p in parts]
 
 
 rule batch_gather:
@@ -143,7 +102,11 @@ rule batch_gather:
         split=lambda w: checkpoints.batch_split.get(name=w.name).output[0],
     output:
         f"{BATCH_OUT}/{{name}}.dnacset/MANIFEST.tsv",
+    log:
+        f"{BATCH_OUT}/logs/{{name}}.gather.log",
     wildcard_constraints:
         name=_name_pattern(),
+    conda:
+        "../envs/dnacomp.yaml"
     script:
         "../scripts/gather_parts.py"

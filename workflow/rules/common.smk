@@ -11,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 from dnacomp.measure import peers
 from dnacomp.models.levels import DEFAULT_LEVEL
 
+
 def _coerce(value):
     """Values given with --config arrive as strings ("3", "true"): make numbers and booleans of them."""
     if isinstance(value, dict):
@@ -67,17 +68,19 @@ def _find_inputs() -> dict:
     return files
 
 
-INPUTS = _find_inputs()
-KIND = {name: peers.detect_kind(path) for name, path in INPUTS.items()}
+INPUTS = _find_inputs()  # globbing lists directories: no input is opened while the DAG is built
 
 
 def _tool_exes():
-    """tool name -> executables (absolute paths; bare names under --use-conda), or None if missing."""
+    """tool name -> executables (absolute paths; bare names under --use-conda, where dnacomp is the
+    `python -m dnacomp` of workflow/envs/dnacomp.yaml), or None if missing."""
     out = {}
     for name in config.get("tools", {}):
         tool = peers.TOOLS[name]
-        if name not in peers.OWN_TOOLS and USE_CONDA:
-            out[name] = peers.bare(tool)
+        if USE_CONDA:
+            out[name] = {
+                exe: (["python", "-m", "dnacomp"] if exe == peers.DNACOMP else [exe]) for exe in tool.executables
+            }
         else:
             out[name] = peers.resolve(tool, PEER_DIRS)
     return out
@@ -86,35 +89,60 @@ def _tool_exes():
 EXES = _tool_exes()
 
 
-def _runs() -> list:
-    """One dict per (file, tool, level): what the aggregation needs, in report order."""
-    runs = []
+def input_kinds() -> dict:
+    """Input name -> 'fasta' or 'fastq', from results/formats.json: the `formats` checkpoint, so
+    the formats are read from the stats jobs' outputs once they have run, never while the DAG is
+    first built (no input is opened then)."""
+    with open(checkpoints.formats.get().output[0]) as f:
+        return json.load(f)
+
+
+def write_formats(stats_paths, out):
+    kinds = {}
+    for path in stats_paths:
+        with open(path) as f:
+            stats = json.load(f)
+        kinds[stats["file"]] = stats["format"]
+    with open(out, "w") as f:
+        json.dump(kinds, f, indent=1)
+
+
+def runs() -> list:
+    """One dict per (file, tool, level): what the aggregation needs, in report order. Called from
+    input and params functions only (it waits for the `formats` checkpoint)."""
+    out = []
+    kinds = input_kinds()
     for fname in INPUTS:
+        kind = kinds[fname]
         for tname, settings in config.get("tools", {}).items():
             tool = peers.TOOLS[tname]
-            if not settings.get("enabled", True) or KIND[fname] not in tool.formats:
+            if not settings.get("enabled", True) or kind not in tool.formats:
                 continue
             for level in settings.get("levels", [tool.default_level]):
                 level = str(level)
                 stem = f"{fname}/{tname}-{level}"
-                runs.append(dict(
-                    file=fname, format=KIND[fname], tool=tname, level=level,
-                    label=tool.label.format(level=level),
-                    command=tool.command_label(level, settings.get("threads", 1)),
-                    available=EXES[tname] is not None,
-                    exactness=tool.exactness, note=tool.note,
-                    default=(tname == "dnacomp" and level == str(DEFAULT_LEVEL)),
-                    stats=f"results/stats/{fname}.json",
-                    archive=f"results/archives/{stem}.{tool.ext}",
-                    compress_bench=f"results/benchmarks/{stem}.compress.tsv",
-                    decompress_bench=f"results/benchmarks/{stem}.decompress.tsv",
-                    verify=f"results/verify/{stem}.json",
-                ))
-    return runs
+                out.append(
+                    dict(
+                        file=fname,
+                        format=kind,
+                        tool=tname,
+                        level=level,
+                        label=tool.label.format(level=level),
+                        command=tool.command_label(level, settings.get("threads", 1)),
+                        available=EXES[tname] is not None,
+                        exactness=tool.exactness,
+                        note=tool.note,
+                        default=(tname == "dnacomp" and level == str(DEFAULT_LEVEL)),
+                        stats=f"results/stats/{fname}.json",
+                        archive=f"results/archives/{stem}.{tool.ext}",
+                        compress_bench=f"results/benchmarks/{stem}.compress.tsv",
+                        decompress_bench=f"results/benchmarks/{stem}.decompress.tsv",
+                        verify=f"results/verify/{stem}.json",
+                    )
+                )
+    return out
 
 
-RUNS = _runs()
-AVAILABLE = [r for r in RUNS if r["available"]]
 PEER_NAMES = [t for t in peers.TOOLS if t not in peers.OWN_TOOLS]
 OWN_TOOLS = list(peers.OWN_TOOLS)  # dnacomp, dnacomp-gru: the rules in compare.smk
 
@@ -138,7 +166,7 @@ def step_shell(tool_name, step_name, src, out, level, log, threads=1):
     exes = EXES.get(tool_name) or peers.bare(tool)
     cmd = getattr(tool, step_name).shell_for(exes, src, out, level, threads)
     log, out = shlex.quote(log), shlex.quote(out)
-    return (f"( {cmd} ) > {log} 2>&1 || {{ echo \"{FAILED_MARK} (exit status $?)\" >> {log}; : > {out}; }}")
+    return f'( {cmd} ) > {log} 2>&1 || {{ echo "{FAILED_MARK} (exit status $?)" >> {log}; : > {out}; }}'
 
 
 def step_log(wildcards, tool_name, step_name):
@@ -169,8 +197,15 @@ def write_stats(name, plain, out):
     """results/stats/FILE.json: input bytes, sequence symbols (dnacomp's parser), sha256 of the
     input and of its A/C/G/T bases (what an ACGT-only tool restores)."""
     kind, symbols = peers.count_symbols(plain)
-    stats = dict(file=name, source=INPUTS[name], format=kind, input_bytes=os.path.getsize(plain), symbols=symbols,
-                 sha256=peers.sha256_file(plain), acgt_sha256=peers.acgt_projection_sha256(plain, kind))
+    stats = dict(
+        file=name,
+        source=INPUTS[name],
+        format=kind,
+        input_bytes=os.path.getsize(plain),
+        symbols=symbols,
+        sha256=peers.sha256_file(plain),
+        acgt_sha256=peers.acgt_projection_sha256(plain, kind),
+    )
     with open(out, "w") as f:
         json.dump(stats, f, indent=1)
 
@@ -190,19 +225,25 @@ def write_verification(wildcards, restored_path, stats_path, out):
     elif tool.exactness == peers.EXACT_ACGT:
         exact = peers.EXACT_ACGT
         same = restored == stats["acgt_sha256"]
-        detail = "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"
+        detail = (
+            "restores the input's A/C/G/T bases exactly" if same else "restored bases differ from the input's A/C/G/T"
+        )
     else:
         same = restored == stats["sha256"]
         exact = peers.EXACT_YES if same else peers.EXACT_NO
         detail = "byte-exact" if same else "restored file differs from the input (sha256)"
     with open(out, "w") as f:
-        json.dump(dict(exact=exact, restored_sha256=restored, restored_bytes=os.path.getsize(restored_path),
-                       detail=detail), f, indent=1)
+        json.dump(
+            dict(exact=exact, restored_sha256=restored, restored_bytes=os.path.getsize(restored_path), detail=detail),
+            f,
+            indent=1,
+        )
 
 
 def aggregate_inputs(wildcards):
     """Everything the table is read from."""
-    files = sorted({r["stats"] for r in RUNS})
-    for r in AVAILABLE:
-        files += [r["archive"], r["compress_bench"], r["decompress_bench"], r["verify"]]
+    files = [f"results/stats/{name}.json" for name in INPUTS]
+    for r in runs():
+        if r["available"]:
+            files += [r["archive"], r["compress_bench"], r["decompress_bench"], r["verify"]]
     return files

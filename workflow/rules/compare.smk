@@ -11,12 +11,14 @@ rule plain:
         "results/plain/{file}",
     log:
         "results/logs/{file}/plain.log",
+    conda:
+        "../envs/gzip.yaml"
     shell:
         "gzip -cdf {input:q} > {output:q} 2> {log:q}"
 
 
 rule stats:
-    """Input bytes, sequence symbols (dnacomp's parser), sha256 of the input and of its A/C/G/T."""
+    """Input bytes, format, sequence symbols (dnacomp's parser), sha256 of the input and of its A/C/G/T."""
     input:
         "results/plain/{file}",
     output:
@@ -25,6 +27,20 @@ rule stats:
         "results/logs/{file}/stats.log",
     run:
         write_stats(wildcards.file, input[0], output[0])
+
+
+checkpoint formats:
+    """results/formats.json: the format of every input, from its stats. A checkpoint: which tools
+    run on a file depends on its format, so the rest of the DAG is built once this has run (one
+    checkpoint for all inputs, so that their stats jobs run in parallel)."""
+    input:
+        expand("results/stats/{file}.json", file=INPUTS),
+    output:
+        "results/formats.json",
+    log:
+        "results/logs/formats.log",
+    run:
+        write_formats(input, output[0])
 
 
 rule prepare_uppercase:
@@ -39,21 +55,24 @@ rule prepare_uppercase:
         peers.uppercase_copy(input[0], output[0])
 
 
-# dnacomp itself ({own} = dnacomp, or dnacomp-gru for --model gru): the interpreter running
-# Snakemake, no conda environment.
+# dnacomp itself ({own} = dnacomp, or dnacomp-gru for --model gru): `python -m dnacomp` of the
+# interpreter running Snakemake, or of workflow/envs/dnacomp.yaml under --use-conda.
 rule compress_dnacomp:
     input:
         "results/plain/{file}",
     output:
         "results/archives/{file}/{own}-{level}.dnac",
-    benchmark:
-        repeat("results/benchmarks/{file}/{own}-{level}.compress.tsv", REPEAT)
     log:
         "results/logs/{file}/{own}-{level}.compress.log",
+    benchmark:
+        repeat("results/benchmarks/{file}/{own}-{level}.compress.tsv", REPEAT)
+    conda:
+        "../envs/dnacomp.yaml"
     threads: lambda w: config["tools"].get(w.own, {}).get("threads", 1)
     params:
-        cmd=lambda w, input, output, threads: step_shell(w.own, "compress", input[0], output[0], w.level,
-                                                        step_log(w, w.own, "compress"), threads),
+        cmd=lambda w, input, output, threads: step_shell(
+            w.own, "compress", input[0], output[0], w.level, step_log(w, w.own, "compress"), threads
+        ),
     shell:
         "{params.cmd}"
 
@@ -63,13 +82,16 @@ rule decompress_dnacomp:
         "results/archives/{file}/{own}-{level}.dnac",
     output:
         temp("results/restored/{file}/{own}-{level}.out"),
-    benchmark:
-        repeat("results/benchmarks/{file}/{own}-{level}.decompress.tsv", REPEAT)
     log:
         "results/logs/{file}/{own}-{level}.decompress.log",
+    benchmark:
+        repeat("results/benchmarks/{file}/{own}-{level}.decompress.tsv", REPEAT)
+    conda:
+        "../envs/dnacomp.yaml"
     params:
-        cmd=lambda w, input, output: step_shell(w.own, "decompress", input[0], output[0], w.level,
-                                                step_log(w, w.own, "decompress")),
+        cmd=lambda w, input, output: step_shell(
+            w.own, "decompress", input[0], output[0], w.level, step_log(w, w.own, "decompress")
+        ),
     shell:
         "{params.cmd}"
 
@@ -86,17 +108,18 @@ for _peer in PEER_NAMES:
             compress_input,
         output:
             f"results/archives/{{file}}/{{peer}}-{{level}}.{_ext}",
-        wildcard_constraints:
-            peer=_peer,
-        benchmark:
-            repeat("results/benchmarks/{file}/{peer}-{level}.compress.tsv", REPEAT)
         log:
             "results/logs/{file}/{peer}-{level}.compress.log",
+        benchmark:
+            repeat("results/benchmarks/{file}/{peer}-{level}.compress.tsv", REPEAT)
+        wildcard_constraints:
+            peer=_peer,
         conda:
             f"../envs/{_peer}.yaml"
         params:
-            cmd=lambda w, input, output: step_shell(w.peer, "compress", input[0], output[0], w.level,
-                                                    step_log(w, w.peer, "compress")),
+            cmd=lambda w, input, output: step_shell(
+                w.peer, "compress", input[0], output[0], w.level, step_log(w, w.peer, "compress")
+            ),
         shell:
             "{params.cmd}"
 
@@ -107,17 +130,18 @@ for _peer in PEER_NAMES:
             f"results/archives/{{file}}/{{peer}}-{{level}}.{_ext}",
         output:
             temp("results/restored/{file}/{peer}-{level}.out"),
-        wildcard_constraints:
-            peer=_peer,
-        benchmark:
-            repeat("results/benchmarks/{file}/{peer}-{level}.decompress.tsv", REPEAT)
         log:
             "results/logs/{file}/{peer}-{level}.decompress.log",
+        benchmark:
+            repeat("results/benchmarks/{file}/{peer}-{level}.decompress.tsv", REPEAT)
+        wildcard_constraints:
+            peer=_peer,
         conda:
             f"../envs/{_peer}.yaml"
         params:
-            cmd=lambda w, input, output: step_shell(w.peer, "decompress", input[0], output[0], w.level,
-                                                    step_log(w, w.peer, "decompress")),
+            cmd=lambda w, input, output: step_shell(
+                w.peer, "decompress", input[0], output[0], w.level, step_log(w, w.peer, "decompress")
+            ),
         shell:
             "{params.cmd}"
 

@@ -51,7 +51,7 @@ def split(path, outdir, parts):
                 while left:
                     block = f.read(min(left, 1 << 20))
                     if not block:
-                        raise IOError(f"{path}: ended early")
+                        raise OSError(f"{path}: ended early")
                     out.write(block)
                     left -= len(block)
 
