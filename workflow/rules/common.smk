@@ -158,7 +158,7 @@ FAILED_MARK = "DNACOMP-WORKFLOW: STEP FAILED"
 
 
 def step_shell(tool_name, step_name, src, out, level, log, threads=1):
-    """The shell command of one step, from the tool's definition in dnacomp/peers.py, with its
+    """The shell command of one step, from the tool's definition in dnacomp/measure/peers.py, with its
     output (stderr, and stdout unless that is the data) in ``log``. A failing tool does not stop
     the run: the failure is written to the log, ``out`` is left empty, and the verify rule reports
     the run as failed."""

@@ -1,6 +1,6 @@
 # Per (file, tool, level): compress, decompress, verify. Every tool reads the same plain copy of
 # the input; each step's wall time and peak RSS come from Snakemake's benchmark directive. The
-# command lines are those of dnacomp/peers.py (the ones `dnacomp bench` runs too).
+# command lines are those of dnacomp/measure/peers.py (the ones `dnacomp bench` runs too).
 
 
 rule plain:
