@@ -36,7 +36,7 @@ from typing import Callable, TextIO
 
 _PACKAGE = Path(__file__).resolve().parent
 #: the folders whose modules define kernels (their source digest keys the cache directory)
-_KERNEL_DIRS = ("models", "codecs")
+_KERNEL_DIRS = ("coding", "models", "codecs")
 
 #: said once per process on stderr, when the first kernel compiles (the CLI turns it on)
 NOTICE = "dnacomp: compiling kernels for this CPU, first run only ({estimate}); 'dnacomp warmup' does it ahead"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .codecs.varint import decode_uvarints, encode_uvarints
+from .coding.varint import decode_uvarints, encode_uvarints
 from .errors import ArchiveError
 
 __all__ = ["ChunkStreams", "FieldWriter", "FieldReader", "FIELD_NAMES", "delta_indices", "undelta_indices"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from dnacomp.errors import ArchiveError
-from dnacomp.models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from dnacomp.coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from dnacomp.models.base import ModelParams
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
 from dnacomp.models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, params_for_level
@@ -265,6 +265,6 @@ def test_arithmetic_coder_on_extreme_probabilities():
 
 def test_logistic_tables_are_the_correctly_rounded_ones():
     """The fast float64 build (with exact re-rounding near half-integers) equals pure Decimal."""
-    from dnacomp.models import logistic
+    from dnacomp.coding import logistic
     assert np.array_equal(logistic._build_squash(exact_only=True), logistic.SQUASH)
     assert np.array_equal(logistic._build_log_cost(exact_only=True), logistic.LOG_COST)

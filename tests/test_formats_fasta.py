@@ -9,7 +9,7 @@ from Bio import SeqIO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.varint import decode_uvarints
+from dnacomp.coding.varint import decode_uvarints
 from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fasta import parse_fasta_chunk, unparse_fasta_chunk

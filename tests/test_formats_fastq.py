@@ -9,7 +9,7 @@ from Bio import SeqIO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.varint import decode_uvarints
+from dnacomp.coding.varint import decode_uvarints
 from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fastq import parse_fastq_chunk, unparse_fastq_chunk

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.varint import (decode_svarints, decode_uvarints, decode_uvarints_at, encode_svarints,
+from dnacomp.coding.varint import (decode_svarints, decode_uvarints, decode_uvarints_at, encode_svarints,
                                    encode_uvarints, zigzag_decode, zigzag_encode)
 from dnacomp.errors import ArchiveError
 from dnacomp.formats.residues import first_invalid, join_residues, split_residues
@@ -152,7 +152,7 @@ def test_large_arrays_are_fast_enough():
 
 def _old_exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
     """The exception runs as first written, from every exception's position: the oracle."""
-    from dnacomp.codecs.varint import encode_uvarints as enc
+    from dnacomp.coding.varint import encode_uvarints as enc
     pos = np.flatnonzero(exc)
     sym = folded[pos]
     new = np.ones(pos.size, dtype=bool)

@@ -67,8 +67,8 @@ import numpy as np
 
 from ..errors import ArchiveError
 from ..kernel_cache import njit
-from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..models.logistic import LOG_COST, RECIP
+from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.logistic import LOG_COST, RECIP
 
 __all__ = ["encode_names", "decode_names", "MAX_DECODED"]
 

@@ -61,8 +61,8 @@ import numpy as np
 
 from ..errors import ArchiveError
 from ..kernel_cache import njit
-from ..models.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..models.logistic import RECIP, SQUASH, STRETCH, bucket_table
+from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
 
 VERSION = 1
 MAX_SYMBOLS = 94

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codecs.varint import decode_uvarints_at, encode_uvarints
+from ..coding.varint import decode_uvarints_at, encode_uvarints
 from ..errors import ArchiveError
 from .lines import ranges_mask
 

@@ -64,9 +64,13 @@ from numba.extending import intrinsic
 
 from ..kernel_cache import njit
 from . import gru
-from .arith import decode_bit, encode_bit
+from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
+from ..coding.arith import decode_bit, encode_bit
+from ..coding.bits import popcount16
+from ..coding.counters import count_add, update_packed_at, update_split
+from ..coding.hashing import fib_hash, kmer_hash
+from ..coding.logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
 from .gru import gru_learn, gru_step, input_offset
-from .logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
 from .params import DIRECT_MAX_ORDER, MAX_MEMORY, MAX_ORDER, ModelParams  # noqa: F401 (re-exported)
 
 # --- indices into the int64 scalar state vector -------------------------------------------
@@ -93,7 +97,6 @@ HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31
 AM2_STATES = 2 * 256
 MATCH_STATES = 16 * 8
-APM_CELLS = 33
 N_FINAL = 5  # final mixer inputs: both mixers, both SSE stages, bias
 #: match length (0..65535) -> 16 buckets, roughly logarithmic
 MATCH_LEN_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 128, 256], 65536)
@@ -165,9 +168,9 @@ class BaseModel:
         self.wf[:, 0] = 1 << 15
         self.wf[:, 1] = 1 << 15
         # APMs: order-2 (16 ctx) and order-6 (4096 ctx), x 3 nodes, 33 interpolation cells
-        cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64)
-        self.apm1 = np.tile(cells * 16, 3 * 16).astype(np.int32)
-        self.apm2 = np.tile(cells * 16, 3 * 4096).astype(np.int32)
+        cells = apm_init_cells(SQUASH)
+        self.apm1 = np.tile(cells, 3 * 16).astype(np.int32)
+        self.apm2 = np.tile(cells, 3 * 4096).astype(np.int32)
         self.cod = _aligned_full(6 * 4 * 4**params.codon_order if params.codon_order else 4, 1 << 31, np.uint32)
         self.ccost = np.zeros(6, dtype=np.int64)
         self.ce_orders = np.array(params.codon_extra, dtype=np.int64)
@@ -239,61 +242,12 @@ def _group_index(u: int, hashed: int, offset: int, hash_bits: int) -> int:
     """First of the 4 slots of the contexts whose older k-1 bases are ``u``."""
     if hashed == 0:
         return offset + (u << 2)
-    h = (np.uint64(u) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - hash_bits)
-    return offset + (np.int64(h) << 2)
+    return offset + (fib_hash(u, hash_bits) << 2)
 
 
 @njit(cache=True, inline="always")
 def _ctx_index(v: int, k: int, hashed: int, offset: int, hash_bits: int) -> int:
     return _group_index(v >> 2, hashed, offset, hash_bits) + (v & 3)
-
-
-@njit(cache=True, inline="always")
-def _hash_kmer(v: int, bits: int) -> int:
-    h = (np.uint64(v) * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(64 - bits)
-    return np.int64(h)
-
-
-@njit(cache=True, inline="always")
-def _am_update(p_arr, n_arr, i, bit, limit, recip):
-    n = n_arr[i]
-    p = p_arr[i]
-    p_arr[i] = p + ((((bit << 22) - p) * recip[n]) >> 16)
-    if n < limit:
-        n_arr[i] = n + 1
-
-
-@njit(cache=True, inline="always")
-def _dp_update(dp, i, bit, limit, recip):
-    v = np.int64(dp[i])
-    n = v & 1023
-    p = v >> 10
-    p = p + ((((bit << 22) - p) * recip[n]) >> 16)
-    if n < limit:
-        n += 1
-    dp[i] = np.uint32((p << 10) | n)
-
-
-@njit(cache=True, inline="always")
-def _count_add(c: int, s: int) -> int:
-    sh = 4 * s
-    if ((c >> sh) & 15) == 15:
-        c = (c >> 1) & 0x7777
-    return c + (1 << sh)
-
-
-@njit(cache=True, inline="always")
-def _popcount16(x: int) -> int:
-    x = x - ((x >> 1) & 0x5555)
-    x = (x & 0x3333) + ((x >> 2) & 0x3333)
-    x = (x + (x >> 4)) & 0x0F0F
-    return (x + (x >> 8)) & 0x1F
-
-
-@njit(cache=True, inline="always")
-def _apm_index(st: int):
-    v = st + 2048
-    return v >> 7, v & 127
 
 
 @njit(cache=True, inline="always")
@@ -436,8 +390,8 @@ def code_bases(
                     rmiss = 0
             match_table[mhf] = np.uint32(prev & 0xFFFFFFFF)
         if pos >= match_min:
-            mhf = _hash_kmer(hist & mm_min_mask, match_bits)
-            mhr = _hash_kmer(rc >> (60 - 2 * match_min), match_bits)
+            mhf = kmer_hash(hist & mm_min_mask, match_bits)
+            mhr = kmer_hash(rc >> (60 - 2 * match_min), match_bits)
             _prefetch(match_table, mhf)
             _prefetch(match_table, mhr)
         else:
@@ -446,12 +400,12 @@ def code_bases(
         m_state = 0
         if mptr >= 0:
             m_exp = np.int64(ring[mptr & ring_mask])
-            m_state = mlen_bucket[mlen] * 8 + min(_popcount16(mmiss & 0xFF), 7)
+            m_state = mlen_bucket[mlen] * 8 + min(popcount16(mmiss & 0xFF), 7)
         r_exp = -1
         r_state = 0
         if rptr >= 0:
             r_exp = 3 - np.int64(ring[rptr & ring_mask])
-            r_state = mlen_bucket[rlen] * 8 + min(_popcount16(rmiss & 0xFF), 7)
+            r_state = mlen_bucket[rlen] * 8 + min(popcount16(rmiss & 0xFF), 7)
         match_sel = 0
         if m_exp >= 0 or r_exp >= 0:
             match_sel = 1 if max(mlen, rlen) < 16 else 2
@@ -556,10 +510,10 @@ def code_bases(
             pmix = squash[st + 2047]
             # SSE stages
             a1 = (nid * 16 + o2) * APM_CELLS
-            c1, f1 = _apm_index(st)
-            pa1 = (apm1[a1 + c1] * (128 - f1) + apm1[a1 + c1 + 1] * f1) >> 11
+            c1, f1 = apm_index(st)
+            pa1 = apm_predict(apm1, a1 + c1, f1)
             a2 = (nid * 4096 + o6) * APM_CELLS
-            pa2 = (apm2[a2 + c1] * (128 - f1) + apm2[a2 + c1 + 1] * f1) >> 11
+            pa2 = apm_predict(apm2, a2 + c1, f1)
             sf = nid * 3 + match_sel
             pf = 0
             if final_lr > 0:
@@ -623,20 +577,18 @@ def code_bases(
                     wf[sf, j] += (xf[j] * ef) >> 18
             for j in range(n_am):
                 if node == 0:
-                    _am_update(am1_p, am1_n, amidx[j], bit, am_limit, recip)
+                    update_split(am1_p, am1_n, amidx[j], bit, am_limit, recip)
                 else:
-                    _am_update(am2_p, am2_n, amidx[j], bit, am_limit, recip)
+                    update_split(am2_p, am2_n, amidx[j], bit, am_limit, recip)
             for j in range(d):
-                _dp_update(dp, dpix[j] + nid, bit, dp_limit, recip)
+                update_packed_at(dp, dpix[j] + nid, bit, dp_limit, recip)
             if mi >= 0:
-                _am_update(mm_p, mm_n, mi, bit, 1023, recip)
+                update_split(mm_p, mm_n, mi, bit, 1023, recip)
             if ri >= 0:
-                _am_update(mm_p, mm_n, ri, bit, 1023, recip)
+                update_split(mm_p, mm_n, ri, bit, 1023, recip)
             target = bit << 20
-            apm1[a1 + c1] += (target - apm1[a1 + c1]) * (128 - f1) >> 12
-            apm1[a1 + c1 + 1] += (target - apm1[a1 + c1 + 1]) * f1 >> 12
-            apm2[a2 + c1] += (target - apm2[a2 + c1]) * (128 - f1) >> 12
-            apm2[a2 + c1 + 1] += (target - apm2[a2 + c1 + 1]) * f1 >> 12
+            apm_update(apm1, a1 + c1, f1, target, 12)
+            apm_update(apm2, a2 + c1, f1, target, 12)
             if node == 0:
                 hi = bit
                 if mode == 1:
@@ -650,7 +602,7 @@ def code_bases(
         # ---- update counts: forward contexts (lines already cached) ---------------------------
         for j in range(m):
             ix = idx[j]
-            tables[ix] = _count_add(np.int64(tables[ix]), sym)
+            tables[ix] = count_add(np.int64(tables[ix]), sym)
         new_hist = ((hist << 2) | sym) & HIST_MASK
         new_rc = (rc >> 2) | ((3 - sym) << 58)
         # ---- inverted repeats: apply the previous base's updates, prefetch and queue this one's
@@ -658,13 +610,13 @@ def code_bases(
             for j in range(m):
                 if ir[j] != 0:
                     ix = pend[2 * j]
-                    tables[ix] = _count_add(np.int64(tables[ix]), pend[2 * j + 1])
+                    tables[ix] = count_add(np.int64(tables[ix]), pend[2 * j + 1])
             for j in range(d):
                 if dp_ir[j] != 0:
                     base = pend[2 * (m + j)]
                     s = pend[2 * (m + j) + 1]
-                    _dp_update(dp, base, s >> 1, dp_limit, recip)
-                    _dp_update(dp, base + 1 + (s >> 1), s & 1, dp_limit, recip)
+                    update_packed_at(dp, base, s >> 1, dp_limit, recip)
+                    update_packed_at(dp, base + 1 + (s >> 1), s & 1, dp_limit, recip)
         for j in range(m):
             if ir[j] != 0:
                 k = orders[j]
@@ -694,11 +646,11 @@ def code_bases(
                 if (sym & 1) == 0:
                     q1 = 4096 - q1
                 ccost[h] += log_cost[q0] + log_cost[q1] - (ccost[h] >> codon_decay)
-            _dp_update(cod, cbase, sym >> 1, dp_limit, recip)
-            _dp_update(cod, cbase + 1 + (sym >> 1), sym & 1, dp_limit, recip)
+            update_packed_at(cod, cbase, sym >> 1, dp_limit, recip)
+            update_packed_at(cod, cbase + 1 + (sym >> 1), sym & 1, dp_limit, recip)
             for j in range(n_ce):
-                _dp_update(codx, cxb[j], sym >> 1, dp_limit, recip)
-                _dp_update(codx, cxb[j] + 1 + (sym >> 1), sym & 1, dp_limit, recip)
+                update_packed_at(codx, cxb[j], sym >> 1, dp_limit, recip)
+                update_packed_at(codx, cxb[j] + 1 + (sym >> 1), sym & 1, dp_limit, recip)
             if codon_ir != 0:
                 # the same k+1-mer read on the other strand, in the other strand's frame labels:
                 # a gene's reverse complement teaches the reverse-strand frames, and vice versa
@@ -706,15 +658,15 @@ def code_bases(
                 rlab = (1 - lab // 3) * 3 + (codon_k - lab % 3) % 3
                 isym = 3 - ((new_hist >> (2 * codon_k)) & 3)
                 rb = ((rlab << (2 * codon_k)) + (new_rc >> (60 - 2 * codon_k))) << 2
-                _dp_update(cod, rb, isym >> 1, dp_limit, recip)
-                _dp_update(cod, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
+                update_packed_at(cod, rb, isym >> 1, dp_limit, recip)
+                update_packed_at(cod, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
                 for j in range(n_ce):
                     k = ce_orders[j]
                     rlab = (1 - lab // 3) * 3 + (k - lab % 3) % 3
                     isym = 3 - ((new_hist >> (2 * k)) & 3)
                     rb = ce_offsets[j] + (((rlab << (2 * k)) + (new_rc >> (60 - 2 * k))) << 2)
-                    _dp_update(codx, rb, isym >> 1, dp_limit, recip)
-                    _dp_update(codx, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
+                    update_packed_at(codx, rb, isym >> 1, dp_limit, recip)
+                    update_packed_at(codx, rb + 1 + (isym >> 1), isym & 1, dp_limit, recip)
             for h in range(1, 6):
                 if ccost[h] < ccost[best]:
                     best = h
@@ -746,7 +698,7 @@ def code_bases(
             else:
                 smiss = (smiss << 1) & 0xFFFF
             shist = ((shist << 2) | nxt) & HIST_MASK
-            if _popcount16(smiss) > stcm_miss:
+            if popcount16(smiss) > stcm_miss:
                 shist = new_hist
                 smiss = 0
         # ---- match models: verify predictions, advance ------------------------------------
@@ -757,7 +709,7 @@ def code_bases(
             else:
                 mmiss = ((mmiss << 1) | 1) & 0xFFFF
                 mlen = mlen >> 2
-            if _popcount16(mmiss) > 8:
+            if popcount16(mmiss) > 8:
                 mptr = -1
                 mlen = 0
             else:
@@ -769,7 +721,7 @@ def code_bases(
             else:
                 rmiss = ((rmiss << 1) | 1) & 0xFFFF
                 rlen = rlen >> 2
-            if _popcount16(rmiss) > 8 or rptr == 0:
+            if popcount16(rmiss) > 8 or rptr == 0:
                 rptr = -1
                 rlen = 0
             else:

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import ArchiveError
-from .arith import decode_init, encode_flush, new_coder_state
+from ..coding.arith import decode_init, encode_flush, new_coder_state
 from .base import BaseModel, ModelParams, code_bases
 
 SLICE = 1 << 20  # bases per kernel call: granularity of progress reports

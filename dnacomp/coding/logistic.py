@@ -1,14 +1,22 @@
-"""Fixed-point stretch/squash tables shared by every model.
+"""Fixed-point stretch/squash tables, log costs and learning-rate reciprocals, shared by every model.
 
 Why integers: encoder and decoder must compute the same probability to the last bit on any
 machine. The tables are built with Python's ``decimal`` module, whose ``exp`` is correctly rounded
 by specification, so they cannot differ between libm versions or CPUs; everything downstream is
 integer arithmetic.
 
-Conventions (used throughout ``dnacomp.models``):
+Conventions (used by every model: base, quality, names):
 - a probability is a 16-bit integer ``p`` = P(bit == 1) * 65536, clipped to [1, 65535];
 - the logistic domain ("stretch") is an integer ``s`` = ln(p / (1 - p)) * 256, clipped to
   [-STRETCH_MAX, STRETCH_MAX] (i.e. +-8.0).
+
+The tables, exactly:
+- ``SQUASH[s + 2047] = clip(round(65536 / (1 + exp(-s / 256))), 1, 65535)`` for s in -2047..2047;
+- ``STRETCH[p]`` for p in 0..65535 = the smallest s whose squash is >= p (its integer inverse);
+- ``LOG_COST[q] = round(-log2(q / 4096) * 256)`` for q in 1..4096 (``LOG_COST[0] = LOG_COST[1]``):
+  the cost in 1/256 bit of an outcome predicted with probability q / 4096;
+- ``RECIP[n] = 131072 // (2n + 3)`` (65536 / (n + 1.5)) for n in 0..1023: the learning rate of an
+  adaptive probability after n updates (``counters``).
 """
 from __future__ import annotations
 

@@ -1,0 +1,42 @@
+"""The integer logistic mixer: a weighted sum of stretched probabilities, trained online.
+
+Inputs ``x[j]`` are stretched probabilities (``logistic``: 1/256 units, within +-2047; a bias
+input is a constant 256). Weights are int64 with 16 fractional bits, one weight set (row) per
+mixer context, stored flat: set ``s`` of an ``n``-input mixer starts at ``w[s * n]``.
+
+    dot = sum_j w[base + j] * x[j]                          (``mix_dot``)
+    st  = clamp(dot >> 16, -2047, 2047)                     (``clamp_stretch``)
+    p   = squash[st + 2047]                                 (16-bit probability)
+
+After coding ``bit``, with a learning rate ``lr`` (the error is computed by the caller as
+``err = ((bit << 16) - p) * lr``), each weight takes a gradient step on the coding cost::
+
+    w[base + j] += x[j] * err >> shift                      (``mix_train``; shift 18 everywhere)
+
+All integer, exact on every machine; the sums are of int64 products far below 2^63.
+"""
+from __future__ import annotations
+
+from ..kernel_cache import njit
+
+
+@njit(cache=True, inline="always")
+def mix_dot(w, base, x, n):
+    """sum of w[base + j] * x[j] for j < n."""
+    dot = 0
+    for j in range(n):
+        dot += w[base + j] * x[j]
+    return dot
+
+
+@njit(cache=True, inline="always")
+def mix_train(w, base, x, n, err, shift):
+    """w[base + j] += (x[j] * err) >> shift for j < n."""
+    for j in range(n):
+        w[base + j] += (x[j] * err) >> shift
+
+
+@njit(cache=True, inline="always")
+def clamp_stretch(v):
+    """``v`` clipped to the stretch domain [-2047, 2047]."""
+    return min(max(v, -2047), 2047)
