@@ -262,3 +262,15 @@ def test_state_bundles_are_fresh_and_sized_by_the_name_count():
     assert strs.hpos.shape == (64, codec.NH) and not strs.hcnt.any()
     big = codec._state(codec.MAX_ROWS + 7)[2]  # only the first MAX_ROWS names are remembered
     assert big.vals.shape[0] == big.nxt.shape[0] == codec.MAX_ROWS
+
+
+def test_a_bad_total_length_varint_is_an_archive_error():
+    """The stored total length is a LEB128 varint (dnacomp.coding.varint): truncated, longer than
+    10 bytes or beyond 64 bits, it is refused before anything is allocated."""
+    for data in (b"\x01\x80", b"\x01" + b"\x80" * 12, b"\x01" + b"\xff" * 9 + b"\x7f"):
+        with pytest.raises(ArchiveError, match="names stream: bad length"):
+            decode_names(data, 1)
+    with pytest.raises(ArchiveError, match="implausible total length"):
+        decode_names(b"\x01" + b"\xff" * 9 + b"\x01", 1)
+    good = encode_names(b"r1\nr2", 2)
+    assert good[:2] == b"\x01\x05" and decode_names(good, 2) == b"r1\nr2"

@@ -502,7 +502,7 @@ def test_mixer_bundle_weights_and_selector():
 
 def test_apms_bundle_holds_identity_maps():
     from dnacomp.codecs.quality import APM_CELLS, Apms, new_apms
-    from dnacomp.models.logistic import SQUASH
+    from dnacomp.coding.logistic import SQUASH
     apms = new_apms(((1 << F_POS, 6), (1 << F_Q1, 8)), 7)
     assert isinstance(apms, Apms)
     assert apms.abits.tolist() == [6, 8] and apms.amask.tolist() == [63, 255] and apms.shift == 13

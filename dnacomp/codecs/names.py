@@ -6,7 +6,7 @@ Byte format of ``encode_names(names, n)`` (``n`` is kept by the caller, not stor
     n >= 1:  version byte (1) | uvarint total = len(names) (LEB128) | arithmetic-coded stream
 
 ``names`` is the n names joined by b"\n" (no trailing newline; names may hold any other byte and
-may be empty). The coded stream is the output of ``dnacomp.models.arith`` flushed with its 4
+may be empty). The coded stream is the output of ``dnacomp.coding.arith`` flushed with its 4
 bytes; the decoder must end exactly on its last byte, else the stream is corrupt.
 
 The model. One numba kernel codes and decodes (``mode`` 0 = encode, 1 = decode; the encoder also
@@ -68,7 +68,11 @@ import numpy as np
 from ..errors import ArchiveError
 from ..kernel_cache import njit
 from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.bits import bitlen as _bitlen
+from ..coding.counters import update_packed
+from ..coding.hashing import fib_hash, kmer_hash
 from ..coding.logistic import LOG_COST, RECIP
+from ..coding.varint import decode_uvarints_at, encode_uvarints
 
 __all__ = ["encode_names", "decode_names", "MAX_DECODED"]
 
@@ -141,38 +145,8 @@ def _cb(mode, bit, t, i, cs, buf):
     elif mode == 1:
         bit, cs[3] = decode_bit(cs, buf, cs[3], p)
     # mode 3: update only (the decoder knows the bit)
-    n = v & 1023
-    p22 = v >> 10
-    p22 += (((bit << 22) - p22) * RECIP[n]) >> 16
-    if n < LIMIT:
-        n += 1
-    t[i] = np.uint32((p22 << 10) | n)
+    t[i] = update_packed(v, bit, LIMIT, RECIP)
     return bit
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _bitlen(v):
-    """Bit length of 0 <= v < 2^63."""
-    n = 0
-    if v >= 1 << 32:
-        v >>= 32
-        n += 32
-    if v >= 1 << 16:
-        v >>= 16
-        n += 16
-    if v >= 1 << 8:
-        v >>= 8
-        n += 8
-    if v >= 1 << 4:
-        v >>= 4
-        n += 4
-    if v >= 1 << 2:
-        v >>= 2
-        n += 2
-    if v >= 2:
-        v >>= 1
-        n += 1
-    return n + v
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -200,13 +174,10 @@ def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
         return 0
     x = 1
     lbase = OFF_LOW + slot * 64
-    sh = np.uint64(64 - hbits)
     for b in range(nb - 2, -1, -1):
         bit = (v >> b) & 1 if mode != 1 else 0
         if nb - 2 - b < tdepth:
-            key = ((slot * 64 + nb) << 14) | x
-            h = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> sh)
-            bit = _cb(mode, bit, tb, TB_SIZE + h, cs, buf)
+            bit = _cb(mode, bit, tb, TB_SIZE + fib_hash(((slot * 64 + nb) << 14) | x, hbits), cs, buf)
         else:
             bit = _cb(mode, bit, tb, lbase + b, cs, buf)
         x = 2 * x + bit
@@ -243,8 +214,8 @@ def _bcoord(kval, bbits):
 
 @njit(cache=True, inline="always", _nrt=False)
 def _bhash(kidx, b, hb):
-    key = ((kidx << 48) ^ b) + 1
-    return np.int64((np.uint64(key) * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(64 - hb))
+    """The key hash's bucket of (key index, bucket coordinate)."""
+    return kmer_hash(((kidx << 48) ^ b) + 1, hb)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -822,18 +793,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return v
 
 
-def _uvarint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
     """Encode ``n`` names joined by b"\\n" (no trailing newline); returns ``prefix`` followed by
     the coded bytes (a caller's method byte: saves copying a long output once more)."""
@@ -852,7 +811,7 @@ def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
     # ``parts`` and reused: memory is the output's size plus at most OUT_CHUNK, however long the
     # names (the kernel suspends inside a long name rather than asking for room for all of it).
     out = np.empty(min(max(4096, len(names) // 2 + 64 * n), OUT_CHUNK), dtype=np.uint8)
-    parts = [bytes(prefix) + bytes([VERSION]) + _uvarint(len(names))]
+    parts = [bytes(prefix) + bytes([VERSION]) + encode_uvarints([len(names)])]
     i = 0
     while i < n:
         i, err = _kernel(0, n, i, txt, _NO_OUTPUT, out, cs, *args)
@@ -887,18 +846,11 @@ def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
         return b""
     if len(data) < 2 or data[0] != VERSION:
         raise ArchiveError("names stream: bad version or truncated")
-    total = 0
-    p = 1
-    for k in range(10):
-        if p >= len(data):
-            raise ArchiveError("names stream: truncated length")
-        b = data[p]
-        p += 1
-        total |= (b & 0x7F) << (7 * k)
-        if not b & 0x80:
-            break
-    else:
-        raise ArchiveError("names stream: bad length")
+    try:
+        total, p = decode_uvarints_at(data[:11], 1, 1)  # at most 10 bytes: never scan the whole stream
+    except ArchiveError as e:
+        raise ArchiveError(f"names stream: bad length ({e})") from None
+    total = int(total[0])
     if total > max_size or total < n - 1:
         raise ArchiveError("names stream: implausible total length")
     if n > MAX_NAMES_PER_BYTE * (len(data) + 8):  # each name costs >= 1 decision >= 1/11400 byte

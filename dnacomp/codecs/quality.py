@@ -25,7 +25,7 @@ Byte format (integers little-endian; an empty quality array codes as zero bytes)
     u8   mixer learning rate (1..64)
     u8   A, the number of APM stages (0..2), then A x: u16 field mask, u8 table bits (6..16)
     u8   APM rate (1..10)
-    then the binary arithmetic coder's bytes (``dnacomp.models.arith``) to the end of the data;
+    then the binary arithmetic coder's bytes (``dnacomp.coding.arith``) to the end of the data;
     a valid stream is consumed exactly (the decoder checks it ends where it should).
 
 Model. Qualities are coded read by read, left to right; a quality is its index v among the S
@@ -44,7 +44,7 @@ At an N base with nq != 0 a flag "quality == nq" is coded first with its own ada
 so the fixed quality of N bases costs almost nothing.
 
 Everything per symbol happens in one numba kernel shared by encoder and decoder (``mode``), in
-integer arithmetic only (``dnacomp.models.logistic`` tables), so both sides compute the same
+integer arithmetic only (``dnacomp.coding``: tables, counters, mixer, APM), so both sides compute the same
 probabilities on every machine. Its state travels as named bundles (``Reads``, ``Alphabet``,
 ``Fields``, ``ContextModels``, ``Mixer``, ``Apms``) and its sub-models are small inlined helpers,
 so ``code_quals`` reads top to bottom: context word, N flag, then the tree walk of
@@ -61,8 +61,12 @@ import numpy as np
 
 from ..errors import ArchiveError
 from ..kernel_cache import njit
+from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
 from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.counters import update_packed
+from ..coding.hashing import seeded_hash
 from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
+from ..coding.mixer import clamp_stretch, mix_dot, mix_train
 
 VERSION = 1
 MAX_SYMBOLS = 94
@@ -82,7 +86,6 @@ _SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _WIDTHS[:-1]))
 FIELD_SHIFT_T = _SHIFTS
 FIELD_WIDTH_T = _WIDTHS
 
-APM_CELLS = 33
 
 
 def _mask(*fields: int) -> int:
@@ -141,14 +144,6 @@ Mixer = namedtuple("Mixer", ["sel_shift", "sel_mask", "lr", "w", "xs", "stretch"
 Apms = namedtuple("Apms", ["fmask", "abits", "amask", "aoff", "cells", "shift", "slot"])
 
 
-@njit(cache=True, inline="always")
-def _hash(key: int, seed: int, bits: int) -> int:
-    h = (np.uint64(key) + np.uint64(seed)) * np.uint64(0x9E3779B97F4A7C15)
-    h = h ^ (h >> np.uint64(29))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    return np.int64(h >> np.uint64(64 - bits))
-
-
 @njit(cache=True, inline="always", _nrt=False)
 def _code_bit(mode, bit, p, buf, bufpos, coder):
     """Code (mode 0) or decode (mode 1) one bit with P(1) = p / 65536: (bit, buffer position)."""
@@ -157,18 +152,6 @@ def _code_bit(mode, bit, p, buf, bufpos, coder):
     else:
         bit, bufpos = decode_bit(coder, buf, bufpos, p)
     return bit, bufpos
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _counter_update(t, bit, recip, limit):
-    """An adaptive probability (22-bit p, 10-bit count n) after ``bit``: p += (bit - p) / (n + 1.5),
-    n counts up to ``limit``."""
-    cnt = t & 1023
-    pp = t >> 10
-    pp = pp + ((((bit << 22) - pp) * recip[cnt]) >> 16)
-    if cnt < limit:
-        cnt += 1
-    return np.uint32((pp << 10) | cnt)
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -191,9 +174,9 @@ def _context(fields, p, left, q1, q2, q3, q4, delta, run, n_here):
 def _select_contexts(cms, apms, packed):
     """Each context model's and each APM's slot for this quality (hashed from its fields)."""
     for j in range(cms.fmask.shape[0]):
-        cms.hs[j] = _hash(packed & cms.fmask[j], j * 7919 + 1, cms.tbits[j])
+        cms.hs[j] = seeded_hash(packed & cms.fmask[j], j * 7919 + 1, cms.tbits[j])
     for j in range(apms.fmask.shape[0]):
-        apms.slot[j] = _hash(packed & apms.fmask[j], 104729 + j, apms.abits[j])
+        apms.slot[j] = seeded_hash(packed & apms.fmask[j], 104729 + j, apms.abits[j])
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -209,7 +192,7 @@ def _code_nflag(mode, alpha, sym, buf, bufpos, coder, recip):
     t = np.int64(alpha.nflag[0])
     pf = min(max((t >> 10) >> 6, 32), 65536 - 32)
     fb, bufpos = _code_bit(mode, 1 if sym == alpha.nq else 0, pf, buf, bufpos, coder)
-    alpha.nflag[0] = _counter_update(t, fb, recip, 1023)
+    alpha.nflag[0] = update_packed(t, fb, 1023, recip)
     return fb, bufpos
 
 
@@ -228,24 +211,19 @@ def _predict_counters(cms, xs, node, stretch):
 @njit(cache=True, inline="always", _nrt=False)
 def _update_counters(cms, bit):
     for j in range(cms.fmask.shape[0]):
-        cms.tables[cms.ix[j]] = _counter_update(cms.ts[j], bit, cms.recip, cms.tlim[j])
+        cms.tables[cms.ix[j]] = update_packed(cms.ts[j], bit, cms.tlim[j], cms.recip)
 
 
 @njit(cache=True, inline="always", _nrt=False)
 def _mix(mix, wb, nin):
     """The mixer's output: (stretched probability clipped to +-2047, its 16-bit probability)."""
-    dot = 0
-    for j in range(nin):
-        dot += mix.w[wb + j] * mix.xs[j]
-    stm = min(max(dot >> 16, -2047), 2047)
+    stm = clamp_stretch(mix_dot(mix.w, wb, mix.xs, nin) >> 16)
     return stm, mix.squash[stm + 2047]
 
 
 @njit(cache=True, inline="always", _nrt=False)
 def _update_mixer(mix, wb, nin, bit, pm, lr):
-    err = ((bit << 16) - pm) * lr
-    for j in range(nin):
-        mix.w[wb + j] += (mix.xs[j] * err) >> 18
+    mix_train(mix.w, wb, mix.xs, nin, ((bit << 16) - pm) * lr, 18)
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -258,19 +236,17 @@ def _apm_cell(apms, j, node, c1):
 def _refine(apms, node, stm, pm):
     """The APMs' refinement of the mix: (probability, cell of APM 0, cell of APM 1, weight of the
     right cell 0..127); p = (pm + 3 apm) / 4 with one APM, (2 pm + apm0 + apm1) / 4 with two."""
-    vv = stm + 2048
-    c1 = vv >> 7
-    fr = vv & 127
+    c1, fr = apm_index(stm)
     pr = pm
     a0 = 0
     a1 = 0
     napm = apms.fmask.shape[0]
     if napm > 0:
         a0 = _apm_cell(apms, 0, node, c1)
-        pa0 = (apms.cells[a0] * (128 - fr) + apms.cells[a0 + 1] * fr) >> 11
+        pa0 = apm_predict(apms.cells, a0, fr)
         if napm > 1:
             a1 = _apm_cell(apms, 1, node, c1)
-            pa1 = (apms.cells[a1] * (128 - fr) + apms.cells[a1 + 1] * fr) >> 11
+            pa1 = apm_predict(apms.cells, a1, fr)
             pr = (2 * pm + pa0 + pa1) >> 2
         else:
             pr = (pm + 3 * pa0) >> 2
@@ -278,19 +254,13 @@ def _refine(apms, node, stm, pm):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _update_apm_cells(cells, a, fr, target, shift):
-    cells[a] += ((target - cells[a]) * (128 - fr)) >> shift
-    cells[a + 1] += ((target - cells[a + 1]) * fr) >> shift
-
-
-@njit(cache=True, inline="always", _nrt=False)
 def _update_apms(apms, a0, a1, fr, bit):
     napm = apms.fmask.shape[0]
     target = bit << 20
     if napm > 0:
-        _update_apm_cells(apms.cells, a0, fr, target, apms.shift)
+        apm_update(apms.cells, a0, fr, target, apms.shift)
         if napm > 1:
-            _update_apm_cells(apms.cells, a1, fr, target, apms.shift)
+            apm_update(apms.cells, a1, fr, target, apms.shift)
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -559,7 +529,7 @@ def new_apms(apms, apm_rate: int) -> Apms:
     """Fresh APMs for ``QualParams.apms`` ((field mask, table bits) each): every slot's 33 cells
     hold the identity map (the squash of their stretch value, x 16)."""
     abits = np.array([b for _, b in apms], dtype=np.int64)
-    cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64) * 16
+    cells = apm_init_cells(SQUASH)
     sizes = [1 << int(b) for b in abits]
     return Apms(fmask=np.array([_field_bits(fm) for fm, _ in apms], dtype=np.int64), abits=abits,
                 amask=(np.int64(1) << abits) - 1,
