@@ -65,14 +65,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..errors import ArchiveError
-from ..kernel_cache import njit
 from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from ..coding.bits import bitlen as _bitlen
 from ..coding.counters import update_packed
 from ..coding.hashing import fib_hash, kmer_hash
 from ..coding.logistic import LOG_COST, RECIP
 from ..coding.varint import decode_uvarints_at, encode_uvarints
+from ..errors import ArchiveError
+from ..kernel_cache import njit
 
 __all__ = ["encode_names", "decode_names", "MAX_DECODED"]
 

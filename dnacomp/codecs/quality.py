@@ -59,14 +59,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..errors import ArchiveError
-from ..kernel_cache import njit
 from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
 from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from ..coding.counters import update_packed
 from ..coding.hashing import seeded_hash
 from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
 from ..coding.mixer import clamp_stretch, mix_train
+from ..errors import ArchiveError
+from ..kernel_cache import njit
 
 VERSION = 1
 MAX_SYMBOLS = 94
