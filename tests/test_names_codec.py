@@ -243,3 +243,34 @@ def test_long_names_code_as_before_wherever_the_encoder_stops(monkeypatch):
         assert hashlib.sha256(data).hexdigest() == want
     assert decode_names(data, 5) == raw
     assert encode_names(raw, 5, prefix=b"\x08") == b"\x08" + data
+
+
+# --- the kernel's bundles (issue 14: named state instead of 27 positional arguments) ------------
+
+def test_state_bundles_are_fresh_and_sized_by_the_name_count():
+    from dnacomp.codecs import names as codec
+    probs, toks, nbrs, preds, strs = codec._state(5000)
+    assert isinstance(probs, codec.Probs) and isinstance(toks, codec.Tokens)
+    assert isinstance(nbrs, codec.Neighbours) and isinstance(preds, codec.Predictors)
+    assert isinstance(strs, codec.Strings)
+    assert probs.hbits == 17 and probs.tdepth == codec.TREE_DEPTH
+    assert probs.tb.shape == (codec.TB_SIZE + (1 << 17),) and (probs.tb == 1 << 31).all()
+    assert toks.tok.shape == (2, 5, codec.MAXT + 1) and not toks.saved.any()
+    assert nbrs.vals.shape == (5000, codec.NV) and (nbrs.heads == -1).all()
+    assert (nbrs.bbits, nbrs.hb) == (10, 14)
+    assert preds.new_bias == codec.NEW_BIAS and preds.score.shape == (64, codec.NP)
+    assert strs.hpos.shape == (64, codec.NH) and not strs.hcnt.any()
+    big = codec._state(codec.MAX_ROWS + 7)[2]  # only the first MAX_ROWS names are remembered
+    assert big.vals.shape[0] == big.nxt.shape[0] == codec.MAX_ROWS
+
+
+def test_a_bad_total_length_varint_is_an_archive_error():
+    """The stored total length is a LEB128 varint (dnacomp.coding.varint): truncated, longer than
+    10 bytes or beyond 64 bits, it is refused before anything is allocated."""
+    for data in (b"\x01\x80", b"\x01" + b"\x80" * 12, b"\x01" + b"\xff" * 9 + b"\x7f"):
+        with pytest.raises(ArchiveError, match="names stream: bad length"):
+            decode_names(data, 1)
+    with pytest.raises(ArchiveError, match="implausible total length"):
+        decode_names(b"\x01" + b"\xff" * 9 + b"\x01", 1)
+    good = encode_names(b"r1\nr2", 2)
+    assert good[:2] == b"\x01\x05" and decode_names(good, 2) == b"r1\nr2"

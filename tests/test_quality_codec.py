@@ -472,3 +472,43 @@ def test_the_sliced_histogram_is_bincount(data, slice_size):
     values = np.frombuffer(data, dtype=np.uint8)
     assert np.array_equal(_byte_histogram(values, slice_size), np.bincount(values, minlength=256))
     assert _byte_histogram(values, slice_size).dtype == np.bincount(values, minlength=256).dtype
+
+
+# --- the kernel's bundles (issue 14: named state instead of 41 positional arguments) ------------
+
+def test_context_models_bundle_starts_at_one_half_with_its_tables_side_by_side():
+    from dnacomp.codecs.quality import DEFAULT_MODELS, ContextModels, new_context_models
+    cms = new_context_models(DEFAULT_MODELS[:2] + ((DEFAULT_MODELS[2][0], 12, 7),))
+    assert isinstance(cms, ContextModels)
+    assert cms.tbits.tolist() == [18, 18, 12] and cms.tlim.tolist() == [255, 255, 7]
+    assert cms.tmask.tolist() == [(1 << 18) - 1, (1 << 18) - 1, (1 << 12) - 1]
+    assert cms.toff.tolist() == [0, 1 << 18, 2 << 18]
+    assert cms.tables.dtype == np.uint32 and cms.tables.shape == ((2 << 18) + (1 << 12),)
+    assert (cms.tables == 1 << 31).all()  # p = 1/2, count 0
+    assert all(a.shape == (3,) and a.dtype == np.int64 for a in (cms.fmask, cms.hs, cms.ix, cms.ts))
+
+
+def test_mixer_bundle_weights_and_selector():
+    from dnacomp.codecs.quality import F_Q1C, FIELD_SHIFT_T, FIELD_WIDTH_T, Mixer, new_mixer
+    mix = new_mixer(F_Q1C, 6, 4, 40)
+    assert isinstance(mix, Mixer)
+    assert (mix.sel_shift, mix.sel_mask, mix.lr) == (FIELD_SHIFT_T[F_Q1C], (1 << FIELD_WIDTH_T[F_Q1C]) - 1, 6)
+    w = mix.w.reshape(39 * 128, 5)
+    assert (w[:, :4] == (1 << 16) // 4).all() and (w[:, 4] == 0).all()  # bias weight 0
+    assert mix.xs.shape == (5,)
+    one_set = new_mixer(255, 6, 3, 1)  # one weight set per node, a single node
+    assert (one_set.sel_shift, one_set.sel_mask) == (0, 0) and one_set.w.shape == (128 * 4,)
+
+
+def test_apms_bundle_holds_identity_maps():
+    from dnacomp.codecs.quality import APM_CELLS, Apms, new_apms
+    from dnacomp.coding.logistic import SQUASH
+    apms = new_apms(((1 << F_POS, 6), (1 << F_Q1, 8)), 7)
+    assert isinstance(apms, Apms)
+    assert apms.abits.tolist() == [6, 8] and apms.amask.tolist() == [63, 255] and apms.shift == 13
+    assert apms.aoff.tolist() == [0, 64 * APM_CELLS]
+    cells = apms.cells.reshape(64 + 256, APM_CELLS)
+    want = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047] * 16
+    assert (cells == want).all()
+    none = new_apms((), 7)
+    assert none.fmask.shape == (0,) and none.cells.shape == (APM_CELLS,)

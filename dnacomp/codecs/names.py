@@ -6,12 +6,16 @@ Byte format of ``encode_names(names, n)`` (``n`` is kept by the caller, not stor
     n >= 1:  version byte (1) | uvarint total = len(names) (LEB128) | arithmetic-coded stream
 
 ``names`` is the n names joined by b"\n" (no trailing newline; names may hold any other byte and
-may be empty). The coded stream is the output of ``dnacomp.models.arith`` flushed with its 4
+may be empty). The coded stream is the output of ``dnacomp.coding.arith`` flushed with its 4
 bytes; the decoder must end exactly on its last byte, else the stream is corrupt.
 
 The model. One numba kernel codes and decodes (``mode`` 0 = encode, 1 = decode; the encoder also
 uses 2 = cost estimate and 3 = update only), all in integer arithmetic, so both sides agree bit
-for bit on every machine. Calls are independent: every table starts fresh.
+for bit on every machine. Calls are independent: every table starts fresh. The kernel's state
+travels as named bundles (``Probs``, ``Tokens``, ``Neighbours``, ``Predictors``, ``Strings``) and
+each sub-model below is a small inlined helper (``_code_type``, ``_key_prediction``,
+``_choose_prediction``, ``_code_value``, ``_code_pad``, ``_code_char``, ``_code_recent``,
+``_code_bytes``), so ``_kernel`` reads top to bottom: start a name, code its tokens, end it.
 
 - Tokens: each name is cut into digit runs (numbers of at most 18 digits, a longer run becomes
   several; leading zeros are kept as a pad count ``z``), runs of ASCII letters, and single other
@@ -57,12 +61,18 @@ the array arguments of the many inlined bit coders cost ~40% of the time in atom
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
+from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.bits import bitlen as _bitlen
+from ..coding.counters import update_packed
+from ..coding.hashing import fib_hash, kmer_hash
+from ..coding.logistic import LOG_COST, RECIP
+from ..coding.varint import decode_uvarints_at, encode_uvarints
 from ..errors import ArchiveError
 from ..kernel_cache import njit
-from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..coding.logistic import LOG_COST, RECIP
 
 __all__ = ["encode_names", "decode_names", "MAX_DECODED"]
 
@@ -135,38 +145,8 @@ def _cb(mode, bit, t, i, cs, buf):
     elif mode == 1:
         bit, cs[3] = decode_bit(cs, buf, cs[3], p)
     # mode 3: update only (the decoder knows the bit)
-    n = v & 1023
-    p22 = v >> 10
-    p22 += (((bit << 22) - p22) * RECIP[n]) >> 16
-    if n < LIMIT:
-        n += 1
-    t[i] = np.uint32((p22 << 10) | n)
+    t[i] = update_packed(v, bit, LIMIT, RECIP)
     return bit
-
-
-@njit(cache=True, inline="always", _nrt=False)
-def _bitlen(v):
-    """Bit length of 0 <= v < 2^63."""
-    n = 0
-    if v >= 1 << 32:
-        v >>= 32
-        n += 32
-    if v >= 1 << 16:
-        v >>= 16
-        n += 16
-    if v >= 1 << 8:
-        v >>= 8
-        n += 8
-    if v >= 1 << 4:
-        v >>= 4
-        n += 4
-    if v >= 1 << 2:
-        v >>= 2
-        n += 2
-    if v >= 2:
-        v >>= 1
-        n += 1
-    return n + v
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -194,13 +174,10 @@ def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
         return 0
     x = 1
     lbase = OFF_LOW + slot * 64
-    sh = np.uint64(64 - hbits)
     for b in range(nb - 2, -1, -1):
         bit = (v >> b) & 1 if mode != 1 else 0
         if nb - 2 - b < tdepth:
-            key = ((slot * 64 + nb) << 14) | x
-            h = np.int64((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> sh)
-            bit = _cb(mode, bit, tb, TB_SIZE + h, cs, buf)
+            bit = _cb(mode, bit, tb, TB_SIZE + fib_hash(((slot * 64 + nb) << 14) | x, hbits), cs, buf)
         else:
             bit = _cb(mode, bit, tb, lbase + b, cs, buf)
         x = 2 * x + bit
@@ -237,8 +214,8 @@ def _bcoord(kval, bbits):
 
 @njit(cache=True, inline="always", _nrt=False)
 def _bhash(kidx, b, hb):
-    key = ((kidx << 48) ^ b) + 1
-    return np.int64((np.uint64(key) * np.uint64(0xD6E8FEB86659FD93)) >> np.uint64(64 - hb))
+    """The key hash's bucket of (key index, bucket coordinate)."""
+    return kmer_hash(((kidx << 48) ^ b) + 1, hb)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -281,43 +258,349 @@ def _tokenise(txt, s, e, tok, c):
     return t
 
 
+# ---- the kernel's state, in named bundles --------------------------------------------------------
+# Module-level namedtuples of arrays and scalars: numba passes each as one argument and caches
+# kernels that take them (a jitclass cannot be cached). Their arrays are shared, so what the
+# kernel writes into them persists between the calls of one chunk (an encoder that stops and
+# resumes).
+
+#: every decision's adaptive probability (``tb``: the sections OFF_* then 2^hbits hashed number
+#: contexts), and the number coder's settings: hash bits, bits coded in the context of the bits above
+Probs = namedtuple("Probs", ["tb", "hbits", "tdepth"])
+#: the tokens of this name and the previous one (``tok[name & 1, field, index]``, fields: type,
+#: value, pad count, text position, length), their counts, and a suspended name's state (``saved``)
+Tokens = namedtuple("Tokens", ["tok", "ntok", "saved"])
+#: the key-neighbour index (P1): each remembered name's numbers (``vals[row, index]``, -1 = none),
+#: key index and value, and a hash of (key index, key bucket) chained through ``nxt``; bucket bits
+#: and hash bits
+Neighbours = namedtuple("Neighbours", ["vals", "keyidx", "keyval", "heads", "nxt", "bbits", "hb"])
+#: the number predictors per token index: last outcome (EQ / DELTA / NEW), each predictor's recent
+#: residual size, the DELTA-over-NEW cost balance and its bias; scratch: the candidates of this
+#: number (usable, value) and this name's numbers so far
+Predictors = namedtuple("Predictors", ["lastk", "score", "dsel", "new_bias", "pok", "pv", "nums"])
+#: the recent distinct strings per token index (text position, length; move to front), and how many
+Strings = namedtuple("Strings", ["hpos", "hlen", "hcnt"])
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _uint(mode, v, slot, base, probs, cs, buf):
+    return _num(mode, v, slot, base, probs.tb, probs.hbits, probs.tdepth, cs, buf)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _new_number(mode, v, tt, probs, cs, buf):
+    """A number coded as itself (NEW), in the contexts of token index tt."""
+    slot = K_NEW * 64 + tt
+    return _num(mode, v, slot, OFF_NB + slot * 64, probs.tb, probs.hbits, probs.tdepth, cs, buf)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_type(mode, typ, ptyp, t, tb, cs, buf):
+    """Token-type model: "same type as the previous name's token t", else a 3-bit tree, in the
+    context of (t, previous type)."""
+    base = OFF_TYPE + (t * 8 + ptyp) * 8
+    if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
+        return ptyp
+    node = 1
+    for k in range(2, -1, -1):
+        b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
+        node = 2 * node + b
+    return node - 8
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _key_prediction(vals, t, kval, lo, hi, klo, khi, lo_ok, hi_ok):
+    """P1: the number at index t interpolated between the key neighbours below and above that
+    still agree with this name. Returns (usable, value, context of the residual: key gap)."""
+    p1ok = False
+    p1 = 0
+    conf = 0
+    a_ok = lo >= 0 and lo_ok and vals[lo, t] >= 0
+    b_ok = hi >= 0 and hi_ok and vals[hi, t] >= 0
+    if a_ok and b_ok:
+        conf = _bitlen(khi - klo)
+        conf = conf if conf < 32 else 31
+        va = vals[lo, t]
+        vb = vals[hi, t]
+        dk = khi - klo
+        dv = vb - va
+        if dk == 0:
+            p1 = va
+        elif -(1 << 30) < dv < (1 << 30) and dk < (1 << 30):
+            num = 2 * dv * (kval - klo) + dk
+            p1 = va + num // (2 * dk)
+        elif kval - klo <= khi - kval:
+            p1 = va
+        else:
+            p1 = vb
+        p1ok = True
+    elif a_ok:
+        p1 = vals[lo, t]
+        p1ok = True
+        conf = _bitlen(kval - klo)
+        conf = 32 + (conf if conf < 32 else 31)
+    elif b_ok:
+        p1 = vals[hi, t]
+        p1ok = True
+        conf = _bitlen(khi - kval)
+        conf = 32 + (conf if conf < 32 else 31)
+    return p1ok, p1, conf
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _choose_prediction(preds, tt, p0ok, p0, p1ok, p1, nn):
+    """The candidates (0 previous name, 1 key neighbours, 2.. earlier numbers of this name) and
+    the one with the smallest recent residuals at index tt: (predictor or -1, prediction)."""
+    pok = preds.pok
+    pv = preds.pv
+    pok[0] = 1 if p0ok else 0
+    pv[0] = p0
+    pok[1] = 1 if p1ok else 0
+    pv[1] = p1
+    for k in range(1, NP - 1):
+        pok[k + 1] = 1 if nn >= k else 0
+        pv[k + 1] = preds.nums[nn - k] if nn >= k else 0
+    pid = -1
+    for k in range(NP):
+        if pok[k] and (pid < 0 or preds.score[tt, k] < preds.score[tt, pid]):
+            pid = k
+    return pid, pv[pid] if pid >= 0 else 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_value(mode, i, v, tt, pid, pred, conf, probs, preds, cs, buf):
+    """Numeric-delta model: flag EQ (= prediction), else a signed DELTA from the prediction or
+    the number itself (NEW), per index by which has recently been cheaper (both learn every
+    sampled number; no flag). Returns (value, outcome 0 EQ / 1 DELTA / 2 NEW, error code)."""
+    tb = probs.tb
+    outcome = 2
+    if pid >= 0:
+        cx = (tt * NP + pid) * 4 + preds.lastk[tt]
+        if _cb(mode, 1 if v == pred else 0, tb, OFF_EQ + cx, cs, buf):
+            return pred, 0, 0
+        small = 1 if preds.dsel[tt, pid] < 0 else 0
+        r = v - pred
+        ar = r if r >= 0 else -r
+        slot_r = (K_RES0 + pid) * 64 + tt
+        nb_r = OFF_NB + slot_r * 64
+        if pid == 1:  # interpolation: the residual's size depends on the key gap
+            nb_r = OFF_NBC + (tt * 64 + conf) * 64
+        sign = OFF_SIGN + tt * NP + pid
+        if small:
+            neg = _cb(mode, 1 if r < 0 else 0, tb, sign, cs, buf)
+            m = _uint(mode, ar, slot_r, nb_r, probs, cs, buf)
+            if m <= 0:
+                return v, outcome, 3
+            v = pred - m if neg else pred + m
+            outcome = 1
+        else:
+            v = _new_number(mode, v, tt, probs, cs, buf)
+            if v < 0 or v >= POW18:
+                return v, outcome, 3
+        if i < 64 or (i & EVAL_MASK) == 0:  # sampled, to save time
+            r = v - pred
+            ar = r if r >= 0 else -r
+            if small:  # the coding not used learns the number too
+                _new_number(3, v, tt, probs, cs, buf)
+            elif r != 0:
+                _cb(3, 1 if r < 0 else 0, tb, sign, cs, buf)
+                _uint(3, ar, slot_r, nb_r, probs, cs, buf)
+            cs[5] = 0
+            _cb(2, 1 if r < 0 else 0, tb, sign, cs, buf)
+            _uint(2, ar, slot_r, nb_r, probs, cs, buf)
+            c_small = cs[5]
+            cs[5] = 0
+            _new_number(2, v, tt, probs, cs, buf)
+            preds.dsel[tt, pid] += (c_small - cs[5] + preds.new_bias - preds.dsel[tt, pid]) >> 4
+        return v, outcome, 0
+    return _new_number(mode, v, tt, probs, cs, buf), outcome, 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_pad(mode, z, pz, tt, tb, cs, buf):
+    """Pad-count model (leading zeros): flag z == 0 (in the context of pz == 0), flag z == pz
+    (the previous name's), else a 5-bit tree."""
+    if _cb(mode, 1 if z == 0 else 0, tb, OFF_Z0 + tt * 2 + (1 if pz == 0 else 0), cs, buf):
+        return 0
+    if pz != 0 and _cb(mode, 1 if z == pz else 0, tb, OFF_ZEQ + tt, cs, buf):
+        return pz
+    node = 1
+    for k in range(4, -1, -1):
+        b = _cb(mode, (z >> k) & 1, tb, OFF_ZT + tt * 32 + node, cs, buf)
+        node = 2 * node + b
+    return node - 32
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _score_predictors(preds, tt, v):
+    """Each usable predictor's recent residual size at index tt (1/256 bit, rate 1/16)."""
+    for k in range(NP):
+        if preds.pok[k]:
+            preds.score[tt, k] += (_cost(v - preds.pv[k]) * 256 - preds.score[tt, k]) >> 4
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _find_neighbours(nbrs, kidx, kval):
+    """The remembered names whose key (at index kidx) is nearest below and above kval: walks the
+    key hash from kval's bucket down (at most SPAN buckets, STEPS entries in all), then up.
+    Returns (row below or -1, row above or -1, their keys)."""
+    lo = -1
+    hi = -1
+    klo = -1
+    khi = 1 << 62
+    bc = _bcoord(kval, nbrs.bbits)
+    steps = 0
+    for side in range(2):  # 0: down for lo (bucket bc too), 1: up for hi
+        for d in range(SPAN):
+            b2 = bc - d if side == 0 else bc + 1 + d
+            if b2 < 0 or steps >= STEPS:
+                break
+            j = nbrs.heads[_bhash(kidx, b2, nbrs.hb)]
+            while j >= 0 and steps < STEPS:
+                if nbrs.keyidx[j] == kidx:
+                    kv = nbrs.keyval[j]
+                    if kv <= kval and kv > klo:
+                        lo = j
+                        klo = kv
+                    if kv >= kval and kv < khi:
+                        hi = j
+                        khi = kv
+                j = nbrs.nxt[j]
+                steps += 1
+            if (lo >= 0 if side == 0 else hi >= 0):
+                break
+    return lo, hi, klo, khi
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _remember_key(nbrs, i, kidx, kval):
+    h = _bhash(kidx, _bcoord(kval, nbrs.bbits), nbrs.hb)
+    nbrs.nxt[i] = nbrs.heads[h]
+    nbrs.heads[h] = i
+    nbrs.keyidx[i] = kidx
+    nbrs.keyval[i] = kval
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_char(mode, ch, same_type, pch, t, tb, cs, buf):
+    """Single-byte model: flag "same as the previous name's" (when that is a byte too), else an
+    8-bit tree per index."""
+    if same_type and _cb(mode, 1 if ch == pch else 0, tb, OFF_CM + t, cs, buf):
+        return pch
+    return _byte(mode, ch, tb, OFF_CHAR + t * 256, cs, buf)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_recent(mode, t, typ, pa, ln, w, txt, dst, strs, probs, cs, buf, cap):
+    """Letters / tail, first part: flags "equal to the k-th most recent distinct string at index
+    t" (context: same type as the previous name's token); on a hit the string is copied
+    (decoder) and moved to the front, else its length is coded. Returns (k or -1, length, error)."""
+    hn = strs.hcnt[t]
+    found = -1
+    if mode == 0:
+        for k in range(hn):
+            if strs.hlen[t, k] == ln:
+                ps = strs.hpos[t, k]
+                found = k
+                for q in range(ln):
+                    if txt[ps + q] != txt[w + q]:
+                        found = -1
+                        break
+                if found >= 0:
+                    break
+    hit = -1
+    for k in range(hn):
+        if _cb(mode, 1 if found == k else 0, probs.tb, OFF_AH + (t * 2 + pa) * NH + k, cs, buf):
+            hit = k
+            break
+    if hit >= 0:
+        ln = strs.hlen[t, hit]
+        ps = strs.hpos[t, hit]
+        if mode == 1:
+            if w + ln > cap:
+                return hit, ln, 4
+            for q in range(ln):
+                dst[w + q] = txt[ps + q]
+        for k in range(hit, 0, -1):
+            strs.hpos[t, k] = strs.hpos[t, k - 1]
+            strs.hlen[t, k] = strs.hlen[t, k - 1]
+        return hit, ln, 0
+    kind = K_ALEN if typ == T_ALPHA else K_TLEN
+    ln = _uint(mode, ln, kind * 64 + t, OFF_NB + (kind * 64 + t) * 64, probs, cs, buf)
+    if ln < 0 or w + ln > cap:
+        return hit, ln, 4
+    return hit, ln, 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_bytes(mode, q0, ln, c1, w, tbase, txt, dst, tb, cs, buf):
+    """Letters / tail, second part: bytes q0..ln-1 of a new string, each an 8-bit tree in the
+    context of the byte before (c1). The encoder stops (SUSPENDED) when less than RESERVE bytes
+    of output room are left. Returns (next byte, its context, 0 / SUSPENDED / error 5)."""
+    for q in range(q0, ln):
+        if mode == 0 and buf.shape[0] - cs[3] < RESERVE:
+            return q, c1, SUSPENDED
+        ch = txt[w + q] if mode == 0 else 0
+        ch = _byte(mode, ch, tb, tbase + c1 * 256, cs, buf)
+        if mode == 1:
+            if ch == 10:
+                return q, c1, 5
+            dst[w + q] = ch
+        c1 = ch
+    return ln, c1, 0
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _push_string(strs, t):
+    """Make room at the front of index t's recent strings for a new one (the oldest drops out)."""
+    hn = strs.hcnt[t]
+    if hn < NH:
+        hn += 1
+        strs.hcnt[t] = hn
+    for k in range(hn - 1, 0, -1):
+        strs.hpos[t, k] = strs.hpos[t, k - 1]
+        strs.hlen[t, k] = strs.hlen[t, k - 1]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _write_number(dst, w, width, v):
+    """The decoder's output of a number: ``width`` digits (leading zeros included) at dst[w]."""
+    x = v
+    for q in range(w + width - 1, w - 1, -1):
+        dst[q] = 48 + x % 10
+        x //= 10
+
+
 @njit(cache=True, nogil=True, _nrt=False)
-def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, ntok, vals, keyidx, keyval,
-            heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, work):
+def _kernel(mode, n, i0, txt, dst, buf, cs, probs, toks, nbrs, preds, strs):
     """Code names i0..n-1 (``txt``, read only: the encoder's input; the decoder's output, which it
-    writes through ``dst``, the same memory; the encoder passes an empty ``dst``). Returns (names done, error code); encoding stops early (error 0) when
-    the output buffer may not hold the next name, or (SUSPENDED, encoder only) inside a name's
-    byte string when less than RESERVE bytes are left: the name's state is then in work[3] and
-    the next call, with the same i0, goes on from there. The coded bytes do not depend on where
-    the calls stop. cs[3] = coded position, cs[4] = text position.
+    writes through ``dst``, the same memory; the encoder passes an empty ``dst``). Returns (names
+    done, error code); encoding stops early (error 0) when the output buffer may not hold the
+    next name, or (SUSPENDED, encoder only) inside a name's byte string when less than RESERVE
+    bytes are left: the name's state is then in ``toks.saved`` and the next call, with the same
+    i0, goes on from there. The coded bytes do not depend on where the calls stop.
+    cs[3] = coded position, cs[4] = text position.
     Error codes: 1 bad type, 2 stream overrun, 3 bad number, 4 output overflow, 5 newline."""
     cap = txt.shape[0]
+    tb = probs.tb
+    tok = toks.tok
+    sv = toks.saved  # a suspended name's state (encoder only): see SUSPENDED
+    vals = nbrs.vals
     rows = vals.shape[0]
-    pok = work[0]
-    pv = work[1]
-    nums = work[2]
-    sv = work[3]  # a suspended name's state (encoder only): see SUSPENDED
     resume = sv[0] == 1
     sv[0] = 0
     for i in range(i0, n):
         c = i & 1
         pc = c ^ 1
-        pnt = ntok[pc]
+        pnt = toks.ntok[pc]
         s = cs[4]
-        if resume:  # back inside the byte string where the last call stopped (same i)
-            e = sv[1]
-            w = sv[2]
-            t = sv[3]
+        # ---- start a name (or go back inside the byte string where the last call stopped) ----
+        if resume:
+            e, w, t, nn = sv[1], sv[2], sv[3], sv[13]
             row = sv[4] != 0
-            kidx = sv[5]
-            kval = sv[6]
-            lo = sv[7]
-            hi = sv[8]
-            klo = sv[9]
-            khi = sv[10]
+            kidx, kval, lo, hi, klo, khi = sv[5], sv[6], sv[7], sv[8], sv[9], sv[10]
             lo_ok = sv[11] != 0
             hi_ok = sv[12] != 0
-            nn = sv[13]
         else:
             if mode == 0:
                 e = s
@@ -334,38 +617,24 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
                 if cs[3] > buf.shape[0]:
                     return i, 2
                 e = 0
-                nt = 0
             w = s
             row = i < rows  # names past the first ``rows`` are not remembered by the neighbour model
             if row:
                 for t in range(NV):
                     vals[i, t] = -1
-            kidx = -1
-            kval = 0
-            lo = -1
-            hi = -1
-            klo = 0
-            khi = 0
+            # the key: this name's first number not equal to its prediction, and its neighbours
+            kidx, kval, lo, hi, klo, khi = -1, 0, -1, -1, 0, 0
             lo_ok = False
             hi_ok = False
-            nn = 0
+            nn = 0  # numbers of this name so far
             t = 0
+        # ---- its tokens ------------------------------------------------------------------------
         while True:
+            ptyp = tok[pc, 0, t] if t < pnt else T_END
             if resume:
                 typ = tok[c, 0, t]  # T_ALPHA or T_TAIL, already coded
-                ptyp = tok[pc, 0, t] if t < pnt else T_END
             else:
-                ptyp = tok[pc, 0, t] if t < pnt else T_END
-                typ = tok[c, 0, t] if mode == 0 else 0
-                base = OFF_TYPE + (t * 8 + ptyp) * 8
-                if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
-                    typ = ptyp
-                else:
-                    node = 1
-                    for k in range(2, -1, -1):
-                        b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
-                        node = 2 * node + b
-                    typ = node - 8
+                typ = _code_type(mode, tok[c, 0, t] if mode == 0 else 0, ptyp, t, tb, cs, buf)
                 if typ > T_TAIL or (t == MAXT - 1 and typ != T_END and typ != T_TAIL):
                     return i, 1
                 tok[c, 0, t] = typ
@@ -376,139 +645,26 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
                 v = tok[c, 1, t] if mode == 0 else 0
                 z = tok[c, 2, t] if mode == 0 else 0
                 p0ok = ptyp == T_NUM
-                p0 = tok[pc, 1, t]
-                p1ok = False
-                p1 = 0
-                conf = 0
+                p1ok, p1, conf = False, 0, 0
                 if kidx >= 0 and t < NV:
-                    a_ok = lo >= 0 and lo_ok and vals[lo, t] >= 0
-                    b_ok = hi >= 0 and hi_ok and vals[hi, t] >= 0
-                    if a_ok and b_ok:
-                        conf = _bitlen(khi - klo)
-                        conf = conf if conf < 32 else 31
-                        va = vals[lo, t]
-                        vb = vals[hi, t]
-                        dk = khi - klo
-                        dv = vb - va
-                        if dk == 0:
-                            p1 = va
-                        elif -(1 << 30) < dv < (1 << 30) and dk < (1 << 30):
-                            num = 2 * dv * (kval - klo) + dk
-                            p1 = va + num // (2 * dk)
-                        elif kval - klo <= khi - kval:
-                            p1 = va
-                        else:
-                            p1 = vb
-                        p1ok = True
-                    elif a_ok:
-                        p1 = vals[lo, t]
-                        p1ok = True
-                        conf = _bitlen(kval - klo)
-                        conf = 32 + (conf if conf < 32 else 31)
-                    elif b_ok:
-                        p1 = vals[hi, t]
-                        p1ok = True
-                        conf = _bitlen(khi - kval)
-                        conf = 32 + (conf if conf < 32 else 31)
+                    p1ok, p1, conf = _key_prediction(vals, t, kval, lo, hi, klo, khi, lo_ok, hi_ok)
                 tt = t if t < 64 else 63
-                # candidates: 0 previous name, 1 key neighbours, 2.. earlier numbers of this name
-                pok[0] = 1 if p0ok else 0
-                pv[0] = p0
-                pok[1] = 1 if p1ok else 0
-                pv[1] = p1
-                for k in range(1, NP - 1):
-                    pok[k + 1] = 1 if nn >= k else 0
-                    pv[k + 1] = nums[nn - k] if nn >= k else 0
-                pid = -1
-                pred = 0
-                for k in range(NP):
-                    if pok[k] and (pid < 0 or score[tt, k] < score[tt, pid]):
-                        pid = k
-                if pid >= 0:
-                    pred = pv[pid]
-                lk = lastk[tt]
-                outcome = 2
-                if pid >= 0:
-                    cx = (tt * NP + pid) * 4 + lk
-                    eq = _cb(mode, 1 if v == pred else 0, tb, OFF_EQ + cx, cs, buf)
-                    if eq:
-                        v = pred
-                        outcome = 0
-                    else:
-                        # DELTA or NEW: chosen per token index by which model has recently been
-                        # cheaper on this token's numbers (both learn every number), no flag
-                        small = 1 if dsel[tt, pid] < 0 else 0
-                        r = v - pred
-                        ar = r if r >= 0 else -r
-                        slot_r = (K_RES0 + pid) * 64 + tt
-                        nb_r = OFF_NB + slot_r * 64
-                        if pid == 1:  # interpolation: the residual's size depends on the key gap
-                            nb_r = OFF_NBC + (tt * 64 + conf) * 64
-                        if small:
-                            neg = _cb(mode, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
-                            m = _num(mode, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
-                            if m <= 0:
-                                return i, 3
-                            v = pred - m if neg else pred + m
-                            outcome = 1
-                        else:
-                            v = _num(mode, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
-                            if v < 0 or v >= POW18:
-                                return i, 3
-                        if i < 64 or (i & EVAL_MASK) == 0:  # sampled, to save time
-                            r = v - pred
-                            ar = r if r >= 0 else -r
-                            if small:
-                                _num(3, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
-                            elif r != 0:
-                                _cb(3, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
-                                _num(3, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
-                            cs[5] = 0
-                            _cb(2, 1 if r < 0 else 0, tb, OFF_SIGN + tt * NP + pid, cs, buf)
-                            _num(2, ar, slot_r, nb_r, tb, hbits, tdepth, cs, buf)
-                            c_small = cs[5]
-                            cs[5] = 0
-                            _num(2, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
-                            dsel[tt, pid] += (c_small - cs[5] + new_bias - dsel[tt, pid]) >> 4
-                if outcome == 2 and pid < 0:
-                    v = _num(mode, v, K_NEW * 64 + tt, OFF_NB + (K_NEW * 64 + tt) * 64, tb, hbits, tdepth, cs, buf)
-                if v < 0 or v >= POW18:
+                pid, pred = _choose_prediction(preds, tt, p0ok, tok[pc, 1, t], p1ok, p1, nn)
+                v, outcome, err = _code_value(mode, i, v, tt, pid, pred, conf, probs, preds, cs, buf)
+                if err or v < 0 or v >= POW18:
                     return i, 3
-                # zero padding
-                pz = tok[pc, 2, t] if p0ok else 0
-                z0 = _cb(mode, 1 if z == 0 else 0, tb, OFF_Z0 + tt * 2 + (1 if pz == 0 else 0), cs, buf)
-                if z0:
-                    z = 0
-                else:
-                    zeq = 0
-                    if pz != 0:
-                        zeq = _cb(mode, 1 if z == pz else 0, tb, OFF_ZEQ + tt, cs, buf)
-                    if zeq:
-                        z = pz
-                    else:
-                        node = 1
-                        for k in range(4, -1, -1):
-                            b = _cb(mode, (z >> k) & 1, tb, OFF_ZT + tt * 32 + node, cs, buf)
-                            node = 2 * node + b
-                        z = node - 32
-                nd = _ndig(v)
-                width = nd + z
+                z = _code_pad(mode, z, tok[pc, 2, t] if p0ok else 0, tt, tb, cs, buf)
+                width = _ndig(v) + z
                 if width > MAXDIG:
                     return i, 3
-                # predictor scores and the outcome context
-                for k in range(NP):
-                    if pok[k]:
-                        score[tt, k] += (_cost(v - pv[k]) * 256 - score[tt, k]) >> 4
-                nums[nn] = v
+                _score_predictors(preds, tt, v)
+                preds.nums[nn] = v
                 nn += 1
-                lastk[tt] = outcome
+                preds.lastk[tt] = outcome
                 if mode == 1:
                     if w + width > cap:
                         return i, 4
-                    x = v
-                    for q in range(w + width - 1, w - 1, -1):
-                        dst[q] = 48 + x % 10
-                        x //= 10
+                    _write_number(dst, w, width, v)
                 tok[c, 1, t] = v
                 tok[c, 2, t] = z
                 tok[c, 4, t] = width
@@ -517,50 +673,19 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
                     if row:
                         vals[i, t] = v
                     if kidx < 0:
-                        if outcome != 0:
+                        if outcome != 0:  # the first number not predicted exactly: the key
                             kidx = t
                             kval = v
-                            lo = -1
-                            hi = -1
-                            klo = -1
-                            khi = 1 << 62
-                            bc = _bcoord(kval, bbits)
-                            steps = 0
-                            for side in range(2):  # 0: down for lo (bucket bc too), 1: up for hi
-                                for d in range(SPAN):
-                                    b2 = bc - d if side == 0 else bc + 1 + d
-                                    if b2 < 0 or steps >= STEPS:
-                                        break
-                                    j = heads[_bhash(kidx, b2, hb)]
-                                    while j >= 0 and steps < STEPS:
-                                        if keyidx[j] == kidx:
-                                            kv = keyval[j]
-                                            if kv <= kval and kv > klo:
-                                                lo = j
-                                                klo = kv
-                                            if kv >= kval and kv < khi:
-                                                hi = j
-                                                khi = kv
-                                        j = nxt[j]
-                                        steps += 1
-                                    if (lo >= 0 if side == 0 else hi >= 0):
-                                        break
+                            lo, hi, klo, khi = _find_neighbours(nbrs, kidx, kval)
                             lo_ok = lo >= 0
                             hi_ok = hi >= 0
-                    else:
+                    else:  # neighbours that disagree on a later number stop predicting
                         if lo >= 0 and vals[lo, t] != v:
                             lo_ok = False
                         if hi >= 0 and vals[hi, t] != v:
                             hi_ok = False
             elif typ == T_CHAR:
-                ch = tok[c, 1, t] if mode == 0 else 0
-                same = 0
-                if ptyp == T_CHAR:
-                    same = _cb(mode, 1 if ch == tok[pc, 1, t] else 0, tb, OFF_CM + t, cs, buf)
-                if same:
-                    ch = tok[pc, 1, t]
-                else:
-                    ch = _byte(mode, ch, tb, OFF_CHAR + t * 256, cs, buf)
+                ch = _code_char(mode, tok[c, 1, t] if mode == 0 else 0, ptyp == T_CHAR, tok[pc, 1, t], t, tb, cs, buf)
                 if mode == 1:
                     if ch == 10:
                         return i, 5
@@ -572,86 +697,33 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
                 w += 1
             else:  # letters or tail: a byte string
                 ln = tok[c, 4, t] if mode == 0 else 0
-                hn = hcnt[t]
                 hit = -1
                 if resume:
                     resume = False
                     q0 = sv[14]
                     c1 = sv[15]
                 else:
-                    found = -1
-                    if mode == 0:
-                        for k in range(hn):
-                            if hlen[t, k] == ln:
-                                ps = hpos[t, k]
-                                found = k
-                                for q in range(ln):
-                                    if txt[ps + q] != txt[w + q]:
-                                        found = -1
-                                        break
-                                if found >= 0:
-                                    break
-                    pa = 1 if ptyp == typ else 0
-                    for k in range(hn):
-                        if _cb(mode, 1 if found == k else 0, tb, OFF_AH + (t * 2 + pa) * NH + k, cs, buf):
-                            hit = k
-                            break
-                    if hit >= 0:
-                        ln = hlen[t, hit]
-                        ps = hpos[t, hit]
-                        if mode == 1:
-                            if w + ln > cap:
-                                return i, 4
-                            for q in range(ln):
-                                dst[w + q] = txt[ps + q]
-                        for k in range(hit, 0, -1):
-                            hpos[t, k] = hpos[t, k - 1]
-                            hlen[t, k] = hlen[t, k - 1]
-                    else:
-                        kind = K_ALEN if typ == T_ALPHA else K_TLEN
-                        ln = _num(mode, ln, kind * 64 + t, OFF_NB + (kind * 64 + t) * 64, tb, hbits, tdepth, cs, buf)
-                        if ln < 0 or w + ln > cap:
-                            return i, 4
-                        c1 = 0
-                        q0 = 0
+                    hit, ln, err = _code_recent(mode, t, typ, 1 if ptyp == typ else 0, ln, w, txt, dst, strs, probs,
+                                                cs, buf, cap)
+                    if err:
+                        return i, err
+                    c1 = 0
+                    q0 = 0
                 if hit < 0:
-                    tbase = OFF_ALPHA if typ == T_ALPHA else OFF_TAIL
-                    for q in range(q0, ln):
-                        if mode == 0 and buf.shape[0] - cs[3] < RESERVE:
-                            # out of room inside a long string: save the name's state, let the
-                            # caller empty the buffer, and go on from byte q on the next call
-                            sv[0] = 1
-                            sv[1] = e
-                            sv[2] = w
-                            sv[3] = t
-                            sv[4] = 1 if row else 0
-                            sv[5] = kidx
-                            sv[6] = kval
-                            sv[7] = lo
-                            sv[8] = hi
-                            sv[9] = klo
-                            sv[10] = khi
-                            sv[11] = 1 if lo_ok else 0
-                            sv[12] = 1 if hi_ok else 0
-                            sv[13] = nn
-                            sv[14] = q
-                            sv[15] = c1
-                            return i, SUSPENDED
-                        ch = txt[w + q] if mode == 0 else 0
-                        ch = _byte(mode, ch, tb, tbase + c1 * 256, cs, buf)
-                        if mode == 1:
-                            if ch == 10:
-                                return i, 5
-                            dst[w + q] = ch
-                        c1 = ch
-                    if hn < NH:
-                        hn += 1
-                        hcnt[t] = hn
-                    for k in range(hn - 1, 0, -1):
-                        hpos[t, k] = hpos[t, k - 1]
-                        hlen[t, k] = hlen[t, k - 1]
-                hpos[t, 0] = w
-                hlen[t, 0] = ln
+                    q, c1, err = _code_bytes(mode, q0, ln, c1, w, OFF_ALPHA if typ == T_ALPHA else OFF_TAIL, txt,
+                                             dst, tb, cs, buf)
+                    if err == SUSPENDED:
+                        # out of room inside a long string: save the name's state, let the
+                        # caller empty the buffer, and go on from byte q on the next call
+                        sv[0], sv[1], sv[2], sv[3], sv[4] = 1, e, w, t, 1 if row else 0
+                        sv[5], sv[6], sv[7], sv[8], sv[9], sv[10] = kidx, kval, lo, hi, klo, khi
+                        sv[11], sv[12], sv[13], sv[14], sv[15] = 1 if lo_ok else 0, 1 if hi_ok else 0, nn, q, c1
+                        return i, SUSPENDED
+                    if err:
+                        return i, err
+                    _push_string(strs, t)
+                strs.hpos[t, 0] = w
+                strs.hlen[t, 0] = ln
                 tok[c, 4, t] = ln
                 w += ln
                 if typ == T_TAIL:
@@ -659,13 +731,10 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
                     tok[c, 0, t] = T_END
                     break
             t += 1
-        ntok[c] = t
+        # ---- end of the name -------------------------------------------------------------------
+        toks.ntok[c] = t
         if kidx >= 0 and row:
-            h = _bhash(kidx, _bcoord(kval, bbits), hb)
-            nxt[i] = heads[h]
-            heads[h] = i
-            keyidx[i] = kidx
-            keyval[i] = kval
+            _remember_key(nbrs, i, kidx, kval)
         if mode == 0:
             if w != e:
                 return i, 6  # tokeniser bug: never happens
@@ -682,26 +751,26 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, tb, hbits, tdepth, new_bias, tok, nt
     return n, 0
 
 
-def _state(n: int, txt: np.ndarray):
+def _state(n: int) -> tuple:
+    """Fresh bundles for a call of ``n`` names (the kernel's arguments after ``cs``)."""
     hbits = min(18, max(12, n.bit_length() + 4))
     bbits = max(2, n.bit_length() - 3)
     hb = max(8, n.bit_length() + 1)
-    tb = np.full(TB_SIZE + (1 << hbits), 1 << 31, dtype=np.uint32)  # + hashed number contexts
-    tok = np.zeros((2, 5, MAXT + 1), dtype=np.int64)
-    ntok = np.zeros(2, dtype=np.int64)
     rows = min(n, MAX_ROWS)
-    vals = np.empty((rows, NV), dtype=np.int64)
-    keyidx = np.empty(rows, dtype=np.int64)
-    keyval = np.empty(rows, dtype=np.int64)
-    heads = np.full(1 << hb, -1, dtype=np.int64)
-    nxt = np.empty(rows, dtype=np.int64)
-    lastk = np.zeros(64, dtype=np.int64)
-    score = np.zeros((64, NP), dtype=np.int64)
-    dsel = np.zeros((64, NP), dtype=np.int64)
-    hpos = np.zeros((64, NH), dtype=np.int64)
-    hlen = np.zeros((64, NH), dtype=np.int64)
-    hcnt = np.zeros(64, dtype=np.int64)
-    return (tb, hbits, TREE_DEPTH, NEW_BIAS, tok, ntok, vals, keyidx, keyval, heads, nxt, bbits, hb, lastk, score, dsel, hpos, hlen, hcnt, np.zeros((4, MAXT), dtype=np.int64))
+    probs = Probs(tb=np.full(TB_SIZE + (1 << hbits), 1 << 31, dtype=np.uint32),  # + hashed number contexts
+                  hbits=hbits, tdepth=TREE_DEPTH)
+    toks = Tokens(tok=np.zeros((2, 5, MAXT + 1), dtype=np.int64), ntok=np.zeros(2, dtype=np.int64),
+                  saved=np.zeros(MAXT, dtype=np.int64))
+    nbrs = Neighbours(vals=np.empty((rows, NV), dtype=np.int64), keyidx=np.empty(rows, dtype=np.int64),
+                      keyval=np.empty(rows, dtype=np.int64), heads=np.full(1 << hb, -1, dtype=np.int64),
+                      nxt=np.empty(rows, dtype=np.int64), bbits=bbits, hb=hb)
+    preds = Predictors(lastk=np.zeros(64, dtype=np.int64), score=np.zeros((64, NP), dtype=np.int64),
+                       dsel=np.zeros((64, NP), dtype=np.int64), new_bias=NEW_BIAS,
+                       pok=np.zeros(MAXT, dtype=np.int64), pv=np.zeros(MAXT, dtype=np.int64),
+                       nums=np.zeros(MAXT, dtype=np.int64))
+    strs = Strings(hpos=np.zeros((64, NH), dtype=np.int64), hlen=np.zeros((64, NH), dtype=np.int64),
+                   hcnt=np.zeros(64, dtype=np.int64))
+    return probs, toks, nbrs, preds, strs
 
 
 def _coder() -> np.ndarray:
@@ -724,18 +793,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return v
 
 
-def _uvarint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
     """Encode ``n`` names joined by b"\\n" (no trailing newline); returns ``prefix`` followed by
     the coded bytes (a caller's method byte: saves copying a long output once more)."""
@@ -748,13 +805,13 @@ def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
     if got != n:
         raise ValueError(f"encode_names: expected {n} names, got {got}")
     txt = np.frombuffer(names, dtype=np.uint8)  # read only, as the kernel's txt always is: no copy
-    args = _state(n, txt)
+    args = _state(n)
     cs = _coder()
     # The coder never revisits a byte it wrote (carry-less), so a full buffer is emptied into
     # ``parts`` and reused: memory is the output's size plus at most OUT_CHUNK, however long the
     # names (the kernel suspends inside a long name rather than asking for room for all of it).
     out = np.empty(min(max(4096, len(names) // 2 + 64 * n), OUT_CHUNK), dtype=np.uint8)
-    parts = [bytes(prefix) + bytes([VERSION]) + _uvarint(len(names))]
+    parts = [bytes(prefix) + bytes([VERSION]) + encode_uvarints([len(names)])]
     i = 0
     while i < n:
         i, err = _kernel(0, n, i, txt, _NO_OUTPUT, out, cs, *args)
@@ -789,25 +846,18 @@ def decode_names(data: bytes, n: int, max_size: int = MAX_DECODED) -> bytes:
         return b""
     if len(data) < 2 or data[0] != VERSION:
         raise ArchiveError("names stream: bad version or truncated")
-    total = 0
-    p = 1
-    for k in range(10):
-        if p >= len(data):
-            raise ArchiveError("names stream: truncated length")
-        b = data[p]
-        p += 1
-        total |= (b & 0x7F) << (7 * k)
-        if not b & 0x80:
-            break
-    else:
-        raise ArchiveError("names stream: bad length")
+    try:
+        total, p = decode_uvarints_at(data[:11], 1, 1)  # at most 10 bytes: never scan the whole stream
+    except ArchiveError as e:
+        raise ArchiveError(f"names stream: bad length ({e})") from None
+    total = int(total[0])
     if total > max_size or total < n - 1:
         raise ArchiveError("names stream: implausible total length")
     if n > MAX_NAMES_PER_BYTE * (len(data) + 8):  # each name costs >= 1 decision >= 1/11400 byte
         raise ArchiveError("names stream: too short for its number of names")
     buf = np.frombuffer(data, dtype=np.uint8, offset=p).copy()
     txt = np.empty(total, dtype=np.uint8)
-    args = _state(n, txt)
+    args = _state(n)
     cs = _coder()
     cs[3] = decode_init(cs, buf, 0)
     i, err = _kernel(1, n, 0, _read_only(txt), txt, buf, cs, *args)

@@ -25,7 +25,7 @@ Byte format (integers little-endian; an empty quality array codes as zero bytes)
     u8   mixer learning rate (1..64)
     u8   A, the number of APM stages (0..2), then A x: u16 field mask, u8 table bits (6..16)
     u8   APM rate (1..10)
-    then the binary arithmetic coder's bytes (``dnacomp.models.arith``) to the end of the data;
+    then the binary arithmetic coder's bytes (``dnacomp.coding.arith``) to the end of the data;
     a valid stream is consumed exactly (the decoder checks it ends where it should).
 
 Model. Qualities are coded read by read, left to right; a quality is its index v among the S
@@ -44,21 +44,29 @@ At an N base with nq != 0 a flag "quality == nq" is coded first with its own ada
 so the fixed quality of N bases costs almost nothing.
 
 Everything per symbol happens in one numba kernel shared by encoder and decoder (``mode``), in
-integer arithmetic only (``dnacomp.models.logistic`` tables), so both sides compute the same
-probabilities on every machine. Decoder memory is bounded by the validated header (at most
+integer arithmetic only (``dnacomp.coding``: tables, counters, mixer, APM), so both sides compute the same
+probabilities on every machine. Its state travels as named bundles (``Reads``, ``Alphabet``,
+``Fields``, ``ContextModels``, ``Mixer``, ``Apms``) and its sub-models are small inlined helpers,
+so ``code_quals`` reads top to bottom: context word, N flag, then the tree walk of
+``_code_symbol`` (counters predict, mixer mixes, APMs refine, the bit is coded, all learn). Decoder memory is bounded by the validated header (at most
 8 tables of 2^22 uint32 and 2 APMs of 2^16 x 33 int32) and by the stream's length (at most
 max(2^20, 16 n) table counters for n qualities, ``QualParams.check_size``).
 """
 from __future__ import annotations
 
 import struct
+from collections import namedtuple
 
 import numpy as np
 
+from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
+from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
+from ..coding.counters import update_packed
+from ..coding.hashing import seeded_hash
+from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
+from ..coding.mixer import clamp_stretch, mix_train
 from ..errors import ArchiveError
 from ..kernel_cache import njit
-from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
 
 VERSION = 1
 MAX_SYMBOLS = 94
@@ -78,7 +86,6 @@ _SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _WIDTHS[:-1]))
 FIELD_SHIFT_T = _SHIFTS
 FIELD_WIDTH_T = _WIDTHS
 
-APM_CELLS = 33
 
 
 def _mask(*fields: int) -> int:
@@ -109,217 +116,244 @@ REM_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256
 STRETCH12 = STRETCH[(np.arange(4096) << 4) + 8].astype(np.int32)
 
 
-@njit(cache=True, inline="always")
-def _hash(key: int, seed: int, bits: int) -> int:
-    h = (np.uint64(key) + np.uint64(seed)) * np.uint64(0x9E3779B97F4A7C15)
-    h = h ^ (h >> np.uint64(29))
-    h = h * np.uint64(0xBF58476D1CE4E5B9)
-    return np.int64(h >> np.uint64(64 - bits))
+# ---- the kernel's state, in named bundles --------------------------------------------------------
+# Module-level namedtuples of arrays and scalars: numba passes them as one argument each and
+# caches kernels that take them (a jitclass cannot be cached). Arrays are shared, so what the
+# kernel writes into them (counters, weights, APM cells, scratch) persists between calls.
+
+#: the chunk: quality indices 0..S-1 (uint8; the encoder reads them, the decoder writes them),
+#: the N flag of each base (uint8) and the read lengths (int64)
+Reads = namedtuple("Reads", ["syms", "isn", "readlen"])
+#: the symbols: the code tree (``child[2 node + bit]`` = next node, or -(symbol + 1) at a leaf),
+#: each symbol's code and code length, its context level and its quality value; ``nq`` the
+#: symbol of the N-base flag (-1: no flag) and ``nflag`` its adaptive counter (one uint32)
+Alphabet = namedtuple("Alphabet", ["child", "code", "clen", "levels", "qvals", "nq", "nflag"])
+#: how the context word is built: the position shift and the delta / remaining-length buckets
+Fields = namedtuple("Fields", ["pos_shift", "delta_bucket", "rem_bucket"])
+#: the context models, per model j: field bits of its mask, table bits, table mask (2^bits - 1),
+#: counter limit, offset of its table in ``tables`` (all models' counters, uint32); the 1/n rate
+#: table; scratch per quality / decision: the model's hashed slot, the counter index and value read
+ContextModels = namedtuple("ContextModels", ["fmask", "tbits", "tmask", "tlim", "toff", "tables", "recip",
+                                             "hs", "ix", "ts"])
+#: the logistic mixer: weight-set selector (shift and mask of its field in the context word; mask
+#: 0 = one set per node), base learning rate, weights (node x 128 sets x (models + bias)),
+#: the stretched inputs (scratch, the last one the bias input 256), the stretch and squash tables
+Mixer = namedtuple("Mixer", ["sel_shift", "sel_mask", "lr", "w", "xs", "stretch", "squash"])
+#: the APMs (0..2), per APM j: field bits of its mask, table bits, table mask, offset of its
+#: table in ``cells`` (33 int32 cells per slot); the rate shift; scratch: the hashed slot
+Apms = namedtuple("Apms", ["fmask", "abits", "amask", "aoff", "cells", "shift", "slot"])
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_bit(mode, bit, p, buf, bufpos, coder):
+    """Code (mode 0) or decode (mode 1) one bit with P(1) = p / 65536: (bit, buffer position)."""
+    if mode == 0:
+        bufpos = encode_bit(coder, buf, bufpos, bit, p)
+    else:
+        bit, bufpos = decode_bit(coder, buf, bufpos, p)
+    return bit, bufpos
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _context(fields, p, left, q1, q2, q3, q4, delta, run, n_here):
+    """The context word of the next quality: every field F_* at its place (FIELD_SHIFT_T)."""
+    rem = left if left < 4095 else 4095
+    qm = q2 if q2 > q3 else q3
+    return (q1 | (q2 << 7) | (q3 << 14) | (qm << 21)
+            | ((1 if q2 == q3 else 0) << 28)
+            | (min(p >> fields.pos_shift, 127) << 29)
+            | (fields.delta_bucket[min(delta, 4095)] << 36)
+            | (n_here << 40)
+            | (min(run, 7) << 41)
+            | (fields.rem_bucket[rem] << 44)
+            | ((q1 >> 2) << 48)
+            | (q4 << 53))
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _select_contexts(cms, apms, packed):
+    """Each context model's and each APM's slot for this quality (hashed from its fields)."""
+    for j in range(cms.fmask.shape[0]):
+        cms.hs[j] = seeded_hash(packed & cms.fmask[j], j * 7919 + 1, cms.tbits[j])
+    for j in range(apms.fmask.shape[0]):
+        apms.slot[j] = seeded_hash(packed & apms.fmask[j], 104729 + j, apms.abits[j])
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _mixer_rate(lr, i):
+    """The mixer's learning rate at quality i: 4x ``lr`` at the start, decaying to ``lr``; a
+    function of i >> 10 only, so that an encoder resumed mid-stream (output buffer grown) agrees."""
+    return lr + (lr * 3 * 65536) // ((i & ~1023) + 65536)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_nflag(mode, alpha, sym, buf, bufpos, coder, recip):
+    """At an N base: the flag "quality == nq" with its own counter (limit 1023): (flag, position)."""
+    t = np.int64(alpha.nflag[0])
+    pf = min(max((t >> 10) >> 6, 32), 65536 - 32)
+    fb, bufpos = _code_bit(mode, 1 if sym == alpha.nq else 0, pf, buf, bufpos, coder)
+    alpha.nflag[0] = update_packed(t, fb, 1023, recip)
+    return fb, bufpos
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _predict(cms, mix, wb, node):
+    """Context models at tree node ``node``: each reads its counter at (slot + node), remembered
+    for the update, and gives the mixer its stretched probability xs[j]. Returns the mixer's dot
+    product with weight set ``wb``, summed in the same pass (bias input 256 first): a separate
+    ``mix_dot`` pass over xs cost 3.5% more instructions in this kernel."""
+    m = cms.fmask.shape[0]
+    dot = mix.w[wb + m] * 256
+    for j in range(m):
+        k = cms.toff[j] + ((cms.hs[j] + node) & cms.tmask[j])
+        cms.ix[j] = k
+        t = np.int64(cms.tables[k])
+        cms.ts[j] = t
+        xv = mix.stretch[t >> 20]
+        mix.xs[j] = xv
+        dot += mix.w[wb + j] * xv
+    return dot
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _update_counters(cms, bit):
+    for j in range(cms.fmask.shape[0]):
+        cms.tables[cms.ix[j]] = update_packed(cms.ts[j], bit, cms.tlim[j], cms.recip)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _mix(mix, dot):
+    """The mixer's output: (stretched probability clipped to +-2047, its 16-bit probability)."""
+    stm = clamp_stretch(dot >> 16)
+    return stm, mix.squash[stm + 2047]
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _update_mixer(mix, wb, nin, bit, pm, lr):
+    mix_train(mix.w, wb, mix.xs, nin, ((bit << 16) - pm) * lr, 18)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _apm_cell(apms, j, node, c1):
+    """Index of the left one of the two APM cells interpolated at this node."""
+    return apms.aoff[j] + ((apms.slot[j] + node) & apms.amask[j]) * APM_CELLS + c1
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _refine(apms, node, stm, pm):
+    """The APMs' refinement of the mix: (probability, cell of APM 0, cell of APM 1, weight of the
+    right cell 0..127); p = (pm + 3 apm) / 4 with one APM, (2 pm + apm0 + apm1) / 4 with two."""
+    c1, fr = apm_index(stm)
+    pr = pm
+    a0 = 0
+    a1 = 0
+    napm = apms.fmask.shape[0]
+    if napm > 0:
+        a0 = _apm_cell(apms, 0, node, c1)
+        pa0 = apm_predict(apms.cells, a0, fr)
+        if napm > 1:
+            a1 = _apm_cell(apms, 1, node, c1)
+            pa1 = apm_predict(apms.cells, a1, fr)
+            pr = (2 * pm + pa0 + pa1) >> 2
+        else:
+            pr = (pm + 3 * pa0) >> 2
+    return min(max(pr, 32), 65536 - 32), a0, a1, fr
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _update_apms(apms, a0, a1, fr, bit):
+    napm = apms.fmask.shape[0]
+    target = bit << 20
+    if napm > 0:
+        apm_update(apms.cells, a0, fr, target, apms.shift)
+        if napm > 1:
+            apm_update(apms.cells, a1, fr, target, apms.shift)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _code_symbol(mode, sym, msel, lr, alpha, cms, mix, apms, buf, bufpos, coder):
+    """Code (or decode) one quality as the path of its code through the tree: at every node the
+    context models predict, the mixer mixes, the APMs refine, the bit is coded and all learn.
+    Returns (symbol, buffer position)."""
+    nin = cms.fmask.shape[0] + 1
+    node = 0
+    depth = 0
+    cbits = 0
+    cl = 0
+    if mode == 0:
+        cbits = alpha.code[sym]
+        cl = alpha.clen[sym]
+    while True:
+        wb = (node * 128 + msel) * nin
+        stm, pm = _mix(mix, _predict(cms, mix, wb, node))
+        pr, a0, a1, fr = _refine(apms, node, stm, pm)
+        bit = (cbits >> (cl - 1 - depth)) & 1 if mode == 0 else 0
+        bit, bufpos = _code_bit(mode, bit, pr, buf, bufpos, coder)
+        _update_mixer(mix, wb, nin, bit, pm, lr)
+        _update_counters(cms, bit)
+        _update_apms(apms, a0, a1, fr, bit)
+        nxt = alpha.child[2 * node + bit]
+        depth += 1
+        if nxt < 0:
+            return -nxt - 1, bufpos
+        node = nxt
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def code_quals(
-    mode, syms, isn, readlen, buf, bufpos, coder, st,
-    child, code, clen, levels, qvals, nq_v,
-    fmask, tbits, tlim, tables, toff,
-    mix_sel, mix_lr, w,
-    amask, abits, apm, aoff, apm_rate,
-    nflag, pos_shift,
-    squash, stretch, recip, delta_bucket, rem_bucket,
-    hs, ix, ts, xs, tmask, ab, am,
-):
+def code_quals(mode, reads, buf, bufpos, coder, st, alpha, fields, cms, mix, apms):
     """Code qualities from the state ``st`` on; returns (symbols done, buffer position).
 
-    ``syms`` holds value indices 0..S-1 (the encoder reads them, the decoder writes them).
     ``st`` = [i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality value]; the
     kernel stops early (encoder) when the output buffer is nearly full, or (decoder) when it has
     read far past the end of its input.
     """
+    syms = reads.syms
+    readlen = reads.readlen
     n = syms.shape[0]
-    m = fmask.shape[0]
-    nin = m + 1
     qstart = MAX_LEVELS  # level of "no previous quality"
-    i = st[0]
-    r = st[1]
-    p = st[2]
-    q1 = st[3]
-    q2 = st[4]
-    q3 = st[5]
-    delta = st[6]
-    run = st[7]
-    q4 = st[8]
-    prevq = st[9]
-    for j in range(m):
-        tmask[j] = (np.int64(1) << tbits[j]) - 1
-    xs[m] = 256
-    napm = amask.shape[0]
-    for j in range(napm):
-        am[j] = (np.int64(1) << abits[j]) - 1
-    ash = apm_rate + 6
+    i, r, p, q1, q2, q3, delta, run, q4, prevq = st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8], st[9]
+    mix.xs[cms.fmask.shape[0]] = 256  # the bias input
     lr = 0
     nbuf = buf.shape[0]
-    msh = 0
-    mwid = 0
-    if mix_sel < N_FIELDS:
-        msh = FIELD_SHIFT_T[mix_sel]
-        mwid = (np.int64(1) << FIELD_WIDTH_T[mix_sel]) - 1
     while i < n:
         if mode == 0:
             if bufpos + 256 > nbuf:
                 break
         elif bufpos > nbuf + 64:
             break
-        while p >= readlen[r]:
+        while p >= readlen[r]:  # a new read
             r += 1
             p = 0
-            q1 = qstart
-            q2 = qstart
-            q3 = qstart
-            q4 = qstart
+            q1 = q2 = q3 = q4 = qstart
             delta = 0
             run = 0
-        n_here = np.int64(isn[i])
+        n_here = np.int64(reads.isn[i])
         if (i & 1023) == 0 or lr == 0:
-            # mixer learning rate: 4x at the start, decaying to mix_lr; a function of i >> 10
-            # only, so that an encoder resumed mid-stream (output buffer grown) agrees
-            lr = mix_lr + (mix_lr * 3 * 65536) // ((i & ~1023) + 65536)
-        # ---- context fields ------------------------------------------------------------------
-        rem = readlen[r] - p
-        if rem > 4095:
-            rem = 4095
-        qm = q2 if q2 > q3 else q3
-        packed = (q1 | (q2 << 7) | (q3 << 14) | (qm << 21)
-                  | ((1 if q2 == q3 else 0) << 28)
-                  | (min(p >> pos_shift, 127) << 29)
-                  | (delta_bucket[min(delta, 4095)] << 36)
-                  | (n_here << 40)
-                  | (min(run, 7) << 41)
-                  | (rem_bucket[rem] << 44)
-                  | ((q1 >> 2) << 48)
-                  | (q4 << 53))
-        for j in range(m):
-            hs[j] = _hash(packed & fmask[j], j * 7919 + 1, tbits[j])
-        for j in range(napm):
-            ab[j] = _hash(packed & amask[j], 104729 + j, abits[j])
-        msel = (packed >> msh) & mwid
-        # ---- N flag --------------------------------------------------------------------------
-        sym = 0
-        if mode == 0:
-            sym = np.int64(syms[i])
-        done = False
-        if nq_v >= 0 and n_here != 0:
-            t = np.int64(nflag[0])
-            pf = min(max((t >> 10) >> 6, 32), 65536 - 32)
-            if mode == 0:
-                fb = 1 if sym == nq_v else 0
-                bufpos = encode_bit(coder, buf, bufpos, fb, pf)
-            else:
-                fb, bufpos = decode_bit(coder, buf, bufpos, pf)
-            cnt = t & 1023
-            pp = t >> 10
-            pp = pp + ((((fb << 22) - pp) * recip[cnt]) >> 16)
-            if cnt < 1023:
-                cnt += 1
-            nflag[0] = np.uint32((pp << 10) | cnt)
-            if fb == 1:
-                sym = nq_v
-                done = True
-        if not done:
-            # ---- walk the tree ---------------------------------------------------------------
-            node = 0
-            depth = 0
-            cbits = 0
-            cl = 0
-            if mode == 0:
-                cbits = code[sym]
-                cl = clen[sym]
-            while True:
-                wb = (node * 128 + msel) * nin
-                dot = w[wb + m] * 256
-                for j in range(m):
-                    k = toff[j] + ((hs[j] + node) & tmask[j])
-                    ix[j] = k
-                    t = np.int64(tables[k])
-                    ts[j] = t
-                    xv = stretch[t >> 20]
-                    xs[j] = xv
-                    dot += w[wb + j] * xv
-                stm = min(max(dot >> 16, -2047), 2047)
-                pm = squash[stm + 2047]
-                vv = stm + 2048
-                c1 = vv >> 7
-                fr = vv & 127
-                pr = pm
-                a0 = 0
-                a1 = 0
-                if napm > 0:
-                    a0 = aoff[0] + ((ab[0] + node) & am[0]) * APM_CELLS + c1
-                    pa0 = (apm[a0] * (128 - fr) + apm[a0 + 1] * fr) >> 11
-                    if napm > 1:
-                        a1 = aoff[1] + ((ab[1] + node) & am[1]) * APM_CELLS + c1
-                        pa1 = (apm[a1] * (128 - fr) + apm[a1 + 1] * fr) >> 11
-                        pr = (2 * pm + pa0 + pa1) >> 2
-                    else:
-                        pr = (pm + 3 * pa0) >> 2
-                pr = min(max(pr, 32), 65536 - 32)
-                if mode == 0:
-                    bit = (cbits >> (cl - 1 - depth)) & 1
-                    bufpos = encode_bit(coder, buf, bufpos, bit, pr)
-                else:
-                    bit, bufpos = decode_bit(coder, buf, bufpos, pr)
-                # ---- learn ---------------------------------------------------------------------
-                err = ((bit << 16) - pm) * lr
-                for j in range(nin):
-                    w[wb + j] += (xs[j] * err) >> 18
-                for j in range(m):
-                    t = ts[j]
-                    cnt = t & 1023
-                    pp = t >> 10
-                    pp = pp + ((((bit << 22) - pp) * recip[cnt]) >> 16)
-                    if cnt < tlim[j]:
-                        cnt += 1
-                    tables[ix[j]] = np.uint32((pp << 10) | cnt)
-                target = bit << 20
-                if napm > 0:
-                    apm[a0] += ((target - apm[a0]) * (128 - fr)) >> ash
-                    apm[a0 + 1] += ((target - apm[a0 + 1]) * fr) >> ash
-                    if napm > 1:
-                        apm[a1] += ((target - apm[a1]) * (128 - fr)) >> ash
-                        apm[a1 + 1] += ((target - apm[a1 + 1]) * fr) >> ash
-                nxt = child[2 * node + bit]
-                depth += 1
-                if nxt < 0:
-                    sym = -nxt - 1
-                    break
-                node = nxt
+            lr = _mixer_rate(mix.lr, i)
+        packed = _context(fields, p, readlen[r] - p, q1, q2, q3, q4, delta, run, n_here)
+        _select_contexts(cms, apms, packed)
+        msel = (packed >> mix.sel_shift) & mix.sel_mask
+        sym = np.int64(syms[i]) if mode == 0 else 0
+        flagged = 0
+        if alpha.nq >= 0 and n_here != 0:
+            flagged, bufpos = _code_nflag(mode, alpha, sym, buf, bufpos, coder, cms.recip)
+        if flagged:
+            sym = alpha.nq
+        else:
+            sym, bufpos = _code_symbol(mode, sym, msel, lr, alpha, cms, mix, apms, buf, bufpos, coder)
         if mode == 1:
             syms[i] = sym
-        # ---- history ---------------------------------------------------------------------------
-        lev = levels[sym]
-        qv = qvals[sym]
+        # history
+        lev = alpha.levels[sym]
+        qv = alpha.qvals[sym]
         if p > 0:
             delta += abs(qv - prevq)
         prevq = qv
-        if q1 == lev:
-            run += 1
-        else:
-            run = 0
-        q4 = q3
-        q3 = q2
-        q2 = q1
-        q1 = lev
+        run = run + 1 if q1 == lev else 0
+        q4, q3, q2, q1 = q3, q2, q1, lev
         i += 1
         p += 1
-    st[0] = i
-    st[1] = r
-    st[2] = p
-    st[3] = q1
-    st[4] = q2
-    st[5] = q3
-    st[6] = delta
-    st[7] = run
-    st[8] = q4
-    st[9] = prevq
+    st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8], st[9] = i, r, p, q1, q2, q3, delta, run, q4, prevq
     return i, bufpos
 
 
@@ -469,57 +503,76 @@ def _build_tree(lens: list[int]):
     return child, code, clen
 
 
+def new_context_models(models) -> ContextModels:
+    """Fresh context models for ``QualParams.models`` ((field mask, table bits, limit) each):
+    every counter at p = 1/2, count 0."""
+    fmask = np.array([_field_bits(fm) for fm, _, _ in models], dtype=np.int64)
+    tbits = np.array([b for _, b, _ in models], dtype=np.int64)
+    tlim = np.array([lim for _, _, lim in models], dtype=np.int64)
+    off = [0]
+    for b in tbits:
+        off.append(off[-1] + (1 << int(b)))
+    m = len(models)
+    return ContextModels(fmask=fmask, tbits=tbits, tmask=(np.int64(1) << tbits) - 1, tlim=tlim,
+                         toff=np.array(off[:-1], dtype=np.int64),
+                         tables=np.full(off[-1], 1 << 31, dtype=np.uint32), recip=RECIP,
+                         hs=np.zeros(m, np.int64), ix=np.zeros(m, np.int64), ts=np.zeros(m, np.int64))
+
+
+def new_mixer(mix_sel: int, mix_lr: int, nmodels: int, nsymbols: int) -> Mixer:
+    """A fresh mixer: one weight set per (tree node, value of the selector field), each weight
+    1 / nmodels (16-bit fixed point), the bias weight 0."""
+    sel = mix_sel if mix_sel != 255 else N_FIELDS
+    nnodes = max(nsymbols - 1, 1)
+    w = np.full(nnodes * 128 * (nmodels + 1), (1 << 16) // nmodels, dtype=np.int64)
+    w[nmodels::nmodels + 1] = 0
+    return Mixer(sel_shift=FIELD_SHIFT_T[sel] if sel < N_FIELDS else 0,
+                 sel_mask=(1 << FIELD_WIDTH_T[sel]) - 1 if sel < N_FIELDS else 0,
+                 lr=int(mix_lr), w=w, xs=np.zeros(nmodels + 1, np.int64), stretch=STRETCH12, squash=SQUASH)
+
+
+def new_apms(apms, apm_rate: int) -> Apms:
+    """Fresh APMs for ``QualParams.apms`` ((field mask, table bits) each): every slot's 33 cells
+    hold the identity map (the squash of their stretch value, x 16)."""
+    abits = np.array([b for _, b in apms], dtype=np.int64)
+    cells = apm_init_cells(SQUASH)
+    sizes = [1 << int(b) for b in abits]
+    return Apms(fmask=np.array([_field_bits(fm) for fm, _ in apms], dtype=np.int64), abits=abits,
+                amask=(np.int64(1) << abits) - 1,
+                aoff=np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64),
+                cells=np.tile(cells, max(sum(sizes), 1)).astype(np.int32), shift=int(apm_rate) + 6,
+                slot=np.zeros(2, np.int64))
+
+
 class _Model:
+    """The kernel's state for one chunk (``args()``), fresh from the symbol table and the header's
+    parameters, so that encoder and decoder start alike. The kernel allocates nothing (its scratch
+    lives in the bundles), so it runs without numba's reference counting (``_nrt=False``)."""
+
     def __init__(self, values: np.ndarray, lens: list[int], nq: int, params: QualParams):
         s = len(values)
-        self.child, self.code, self.clen = _build_tree(lens)
+        child, code, clen = _build_tree(lens)
         if s <= MAX_LEVELS:
-            self.levels = np.arange(s, dtype=np.int64)
+            levels = np.arange(s, dtype=np.int64)
         else:
-            self.levels = (np.arange(s, dtype=np.int64) * MAX_LEVELS) // s
-        self.qvals = values.astype(np.int64)
-        self.nq_v = int(np.searchsorted(values, nq)) if nq else -1
+            levels = (np.arange(s, dtype=np.int64) * MAX_LEVELS) // s
         p = params
-        self.fmask = np.array([_field_bits(fm) for fm, _, _ in p.models], dtype=np.int64)
-        self.tbits = np.array([b for _, b, _ in p.models], dtype=np.int64)
-        self.tlim = np.array([lim for _, _, lim in p.models], dtype=np.int64)
-        off = [0]
-        for b in self.tbits:
-            off.append(off[-1] + (1 << int(b)))
-        self.toff = np.array(off[:-1], dtype=np.int64)
-        self.tables = np.full(off[-1], 1 << 31, dtype=np.uint32)
-        m = len(p.models)
-        nnodes = max(s - 1, 1)
-        self.w = np.full(nnodes * 128 * (m + 1), (1 << 16) // m, dtype=np.int64)
-        self.w[m::m + 1] = 0
-        self.amask = np.array([_field_bits(fm) for fm, _ in p.apms], dtype=np.int64)
-        self.abits = np.array([b for _, b in p.apms], dtype=np.int64)
-        cells = SQUASH[np.clip(np.arange(APM_CELLS) * 128 - 2048, -2047, 2047) + 2047].astype(np.int64) * 16
-        sizes = [1 << int(b) for b in self.abits]
-        self.aoff = np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64)
-        self.apm = np.tile(cells, max(sum(sizes), 1)).astype(np.int32)
-        self.nflag = np.array([1 << 31], dtype=np.uint32)
+        self.alphabet = Alphabet(child=child, code=code, clen=clen, levels=levels,
+                                 qvals=values.astype(np.int64),
+                                 nq=int(np.searchsorted(values, nq)) if nq else -1,
+                                 nflag=np.array([1 << 31], dtype=np.uint32))
+        self.fields = Fields(pos_shift=p.pos_shift, delta_bucket=DELTA_BUCKET, rem_bucket=REM_BUCKET)
+        self.models = new_context_models(p.models)
+        self.mixer = new_mixer(p.mix_sel, p.mix_lr, len(p.models), s)
+        self.apms = new_apms(p.apms, p.apm_rate)
         # i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality (start of read 0)
         self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0],
                            dtype=np.int64)
         self.params = p
 
-    def args(self):
-        p = self.params
-        return (self.st, self.child, self.code, self.clen, self.levels, self.qvals, self.nq_v,
-                self.fmask, self.tbits, self.tlim, self.tables, self.toff,
-                p.mix_sel if p.mix_sel != 255 else N_FIELDS, p.mix_lr, self.w,
-                self.amask, self.abits, self.apm, self.aoff, p.apm_rate,
-                self.nflag, p.pos_shift, SQUASH, STRETCH12, RECIP, DELTA_BUCKET, REM_BUCKET,
-                *self._scratch())
-
-    def _scratch(self) -> tuple:
-        """The kernel's work arrays, allocated here so that the kernel allocates nothing and runs
-        without numba's reference counting (``_nrt=False``: ~20% faster). Zeroed on every call,
-        as the kernel expects."""
-        m = self.fmask.shape[0]
-        return (np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64),
-                np.zeros(m + 1, np.int64), np.zeros(m, np.int64), np.zeros(2, np.int64), np.zeros(2, np.int64))
+    def args(self) -> tuple:
+        """code_quals's arguments after (mode, reads, buf, bufpos, coder)."""
+        return (self.st, self.alphabet, self.fields, self.models, self.mixer, self.apms)
 
 
 #: above this many binary decisions per quality (Huffman code length, x 16) the data is wide and
@@ -618,9 +671,10 @@ def encode_qualities(quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray,
     coder = new_coder_state()
     out = np.empty(_out_size(n), dtype=np.uint8)
     pos = 0
+    reads = Reads(syms, isn8, readlen)
     args = model.args()
     while True:
-        done, pos = code_quals(0, syms, isn8, readlen, out, pos, coder, *args)
+        done, pos = code_quals(0, reads, out, pos, coder, *args)
         if done >= n:
             break
         out = np.concatenate([out, np.empty(out.shape[0], dtype=np.uint8)])
@@ -671,7 +725,7 @@ def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.n
     syms = np.zeros(n, dtype=np.uint8)
     coder = new_coder_state()
     bpos = decode_init(coder, buf, 0)
-    done, bpos = code_quals(1, syms, is_n.view(np.uint8), readlen, buf, bpos, coder, *model.args())
+    done, bpos = code_quals(1, Reads(syms, is_n.view(np.uint8), readlen), buf, bpos, coder, *model.args())
     if done != n or bpos != buf.shape[0]:
         raise ArchiveError("quality stream does not end where it should (truncated or corrupt)")
     return values[syms]
