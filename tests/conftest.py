@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import signal
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +25,13 @@ REPO = Path(__file__).resolve().parent.parent
 # "compiling kernels" notice of a cold kernel cache is tested in test_kernel_cache.py (which turns
 # it back on), and must not upset the tests that count a failing command's stderr lines.
 os.environ.setdefault("DNACOMP_COMPILE_NOTICE", "0")
+
+# A shell starts a background job (`pytest &`, nohup) with SIGINT ignored, and an ignored signal
+# stays ignored in every child: a child dnacomp then rightly keeps ignoring Ctrl-C (as gzip does),
+# and the tests that interrupt one see it finish with exit 0. Catching SIGINT here makes the
+# children start with the default disposition, whatever started pytest.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 CORPUS = Path(os.environ.get("DNACOMP_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
