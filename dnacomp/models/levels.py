@@ -42,10 +42,8 @@ GRU_SETTINGS = dict(gru_mode=2, gru_hidden=4, gru_bptt=16, gru_lr=8, gru_seed=1,
 
 
 def _p(orders=(), ir=(), dp=(), dp_ir=(), **kw) -> ModelParams:
-    base = dict(match_min=16, mixer_lr=12, dp_limit=1023, final_lr=0)
-    base.update(kw)
     return ModelParams(orders=tuple(orders), ir=tuple(bool(x) for x in ir), dp_orders=tuple(dp),
-                       dp_ir=tuple(bool(x) for x in dp_ir), **base)
+                       dp_ir=tuple(bool(x) for x in dp_ir), **kw)
 
 
 # the codon model: reading frame scored with order-4 contexts, plus an order-2 frame model

@@ -17,12 +17,24 @@ MAX_MEMORY = 2 << 30  # a hostile archive header must not make us allocate more
 #: the range of each integer parameter (ModelParams.validate)
 _RANGES = {
     "hash_bits": (10, 28), "match_bits": (10, 28), "ring_bits": (12, 30), "match_min": (12, 28),
-    "mixer_lr": (1, 255), "am_limit": (1, 1023), "dp_limit": (1, 1023), "final_lr": (0, 255),
-    "stcm_miss": (0, 16), "codon_order": (0, 10), "codon_decay": (1, 12),
+    "mixer_lr": (1, 255), "am_limit": (1, 1023), "dp_limit": (1, 1023),
+    "codon_order": (0, 10), "codon_decay": (1, 12),
     # the GRU's are bounded so that a hostile header cannot make each base cost more than ~100x
     # the CM's
-    "gru_mode": (0, 3), "gru_hidden": (1, 64), "gru_bptt": (1, 256), "gru_lr": (1, 100000),
+    "gru_hidden": (1, 64), "gru_bptt": (1, 256), "gru_lr": (1, 100000),
     "gru_seed": (0, (1 << 63) - 1), "gru_blend_lr": (0, 255),
+}
+#: the GRU's modes: 0 = off, 2 = the GRU as the mixer (models 1 and 3 were removed: no level
+#: wrote them; docs/model-history.md)
+GRU_MODES = (0, 2)
+#: header keys of features that were removed (docs/model-history.md): every archive carries them,
+#: always with these values, and the header must stay byte-identical, so they are still fields
+#: and still written; any other value is refused, since no dnacomp ever wrote one
+RETIRED = {
+    "dp_sparse": ((), "the sparse probability models"),
+    "stcm_order": (0, "the substitution-tolerant context model (STCM)"),
+    "stcm_miss": (8, "the substitution-tolerant context model (STCM)"),
+    "final_lr": (0, "the final mixer"),
 }
 
 
@@ -33,31 +45,30 @@ class ModelParams:
     orders: tuple[int, ...]  # count models (4-bit counts per base)
     ir: tuple[bool, ...]
     hash_bits: int = 22  # hashed tables have 4 << hash_bits slots
-    match_min: int = 24  # bases hashed to find a match
+    match_min: int = 16  # bases hashed to find a match
     match_bits: int = 22  # entries in the match hash table
     ring_bits: int = 24  # bases of history the match models can point into
-    mixer_lr: int = 6  # learning rate of the mixers (larger is faster)
+    mixer_lr: int = 12  # learning rate of the mixers (larger is faster)
     am_limit: int = 255  # adaptive maps: count at which their rate stops decreasing
     dp_orders: tuple[int, ...] = ()  # probability models (direct tables, 22-bit probabilities)
     dp_ir: tuple[bool, ...] = ()
-    dp_limit: int = 255  # probability models: count at which their rate stops decreasing
-    dp_sparse: tuple[int, ...] = ()  # sparse probability models: bit i set = base i+1 back is used
-    stcm_order: int = 0  # substitution-tolerant model on the count model of this order; 0 = off
-    stcm_miss: int = 8  # STCM resynchronises after more misses than this among the last 16
-    final_lr: int = 2  # learning rate of the final mixer
+    dp_limit: int = 1023  # probability models: count at which their rate stops decreasing
+    dp_sparse: tuple[int, ...] = ()  # retired (RETIRED): always ()
+    stcm_order: int = 0  # retired: always 0
+    stcm_miss: int = 8  # retired: always 8
+    final_lr: int = 0  # retired: always 0
     codon_order: int = 0  # codon model: bases of context per reading frame; 0 = off
     codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
     codon_extra: tuple[int, ...] = ()  # more frame-specific probability models (their orders)
     codon_ir: bool = False  # codon tables also learn each k-mer's reverse complement
-    # the GRU (gru.py): 0 = off; 1 = a model whose prediction the mixers weigh; 2 = a mixer that
-    # sees every model's and the CM's final prediction and is blended with the CM's output;
-    # 3 = both (one GRU before the mixers, its output also in the final blend)
+    # the GRU (gru.py): 0 = off; 2 = a mixer that sees every model's and the CM's final
+    # prediction and is blended with the CM's output
     gru_mode: int = 0
     gru_hidden: int = 4  # hidden units
     gru_bptt: int = 16  # steps (binary decisions) per truncated-BPTT window and Adam step
     gru_lr: int = 8  # Adam step size, in units of 1e-4
     gru_seed: int = 1  # seeds the initial weights (PCG64)
-    gru_blend_lr: int = 3  # learning rate of the integer blend of CM and GRU (modes 2, 3)
+    gru_blend_lr: int = 3  # learning rate of the integer blend of CM and GRU
 
     def to_dict(self) -> dict:
         return {
@@ -134,7 +145,7 @@ class ModelParams:
             raise ValueError("orders and ir must be of equal length, at most 24")
         if not self.orders and not self.dp_orders:
             raise ValueError("at least one context model is needed")
-        if any(type(k) is not int for k in self.orders + self.dp_orders + self.dp_sparse):
+        if any(type(k) is not int for k in self.orders + self.dp_orders):
             raise ValueError("orders must be integers")
         if self.orders and (list(self.orders) != sorted(set(self.orders))
                             or min(self.orders) < 1 or max(self.orders) > MAX_ORDER):
@@ -144,15 +155,17 @@ class ModelParams:
         if self.dp_orders and (list(self.dp_orders) != sorted(set(self.dp_orders))
                                or min(self.dp_orders) < 1 or max(self.dp_orders) > DIRECT_MAX_ORDER):
             raise ValueError(f"dp_orders must be strictly increasing, within 1..{DIRECT_MAX_ORDER}")
-        if len(self.dp_sparse) > 8 or any(not (0 < x < 1 << 24 and bin(x).count("1") <= DIRECT_MAX_ORDER)
-                                          for x in self.dp_sparse):
-            raise ValueError("dp_sparse: at most 8 masks, each of 1..12 of the last 24 bases")
+        for name, (value, what) in RETIRED.items():
+            if getattr(self, name) != value:
+                raise ValueError(f"unsupported parameter {name} = {str(getattr(self, name))[:40]} ({what}: removed, "
+                                 f"and no dnacomp ever wrote an archive using it; only {value!r} is valid)")
+        if self.gru_mode not in GRU_MODES:
+            raise ValueError(f"unsupported parameter gru_mode = {self.gru_mode} (only 0 = off and 2 = the GRU "
+                             f"as the mixer; modes 1 and 3 were removed, and no dnacomp ever wrote them)")
         for name, (low, high) in _RANGES.items():
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{name} {value} is out of range {low}..{high}")
-        if self.stcm_order != 0 and self.stcm_order not in self.orders:
-            raise ValueError("stcm_order must be 0 or one of the count model orders")
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
                 type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
@@ -164,7 +177,7 @@ class ModelParams:
         total = 0
         for k in self.orders:
             total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
-        for k in self.dp_orders + tuple(bin(x).count("1") for x in self.dp_sparse):
+        for k in self.dp_orders:
             total += 16 * 4**k
         for k in ((self.codon_order,) if self.codon_order else ()) + self.codon_extra:
             total += 6 * 16 * 4**k
@@ -174,14 +187,16 @@ class ModelParams:
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
     def cm_inputs(self) -> int:
-        """Inputs of the CM mixers without the GRU's: every model, the match models, bias."""
-        return len(self.orders) + len(self.dp_orders) + len(self.dp_sparse) + 5 + len(self.codon_extra)
+        """Inputs of the CM mixers: every model, a constant 0 (the slot of the removed STCM: the
+        weights' start 65536 // inputs and the GRU's input count depend on it), the 2 match models,
+        the codon model, the bias."""
+        return len(self.orders) + len(self.dp_orders) + 5 + len(self.codon_extra)
 
     def gru_inputs(self) -> int:
         """The GRU's inputs per step: every CM model's prediction (not the bias), the decision's
-        node (3, one-hot), the last base (4, one-hot) and, as a mixer (mode 2), the CM mixers' and
-        both SSE stages' outputs (3)."""
-        return self.cm_inputs() - 1 + 7 + (3 if self.gru_mode == 2 else 0)
+        node (3, one-hot), the last base (4, one-hot) and the CM mixers' and both SSE stages'
+        outputs (3)."""
+        return self.cm_inputs() - 1 + 7 + 3
 
 
 def gru_layout(hh, ii):
