@@ -76,7 +76,7 @@ helper above it, inlined by LLVM (``inline="always"``), named for what it is. Fo
    - ``gru_blend`` (with the GRU): the GRU mixes all of that once more, and an integer blend
      combines its prediction with the CM's;
    - the arithmetic coder codes the bit (``coding.arith``), and every part learns it
-     (``gru_learn_bit``, ``coding.mixer.mix_train2``, ``count_learn``, ``prob_learn``, the match
+     (``gru_learn_bit``, ``coding.mixer.mix_train``, ``count_learn``, ``prob_learn``, the match
      and SSE maps).
 5. ``count_update`` (forward contexts), ``ir_update`` (the inverted repeats: the previous base's
    reverse-complement contexts, queued and prefetched a base earlier), ``codon_learn`` (scores of
@@ -101,7 +101,7 @@ from ..coding.arith import decode_bit, encode_bit
 from ..coding.bits import popcount16
 from ..coding.counters import count_add, update_packed_at, update_split
 from ..coding.hashing import fib_hash, kmer_hash
-from ..coding.mixer import clamp_stretch, mix_dot2, mix_train2
+from ..coding.mixer import clamp_stretch, mix_dot, mix_train
 from ..kernel_cache import njit
 from .gru import gru_learn, gru_step, input_offset
 from .state import (AM1_STATES, AM2_STATES, HIST_MASK, MATCH_STATES, S_CGAP, S_CPH, S_HIST, S_MHF, S_MHR,
@@ -575,9 +575,8 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
                 go = gru_inputs(tab, xin, n_in, i_bias, nid, pos, hist)
             w1 = (((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf) * n_in
             w2 = ((nid * 7 + cphase) * 4 + (hist & 3)) * n_in
-            dot1, dot2 = mix_dot2(tab.w1, w1, tab.w2, w2, xin, n_in)
-            st1 = clamp_stretch(dot1 >> 16)
-            st2 = clamp_stretch(dot2 >> 16)
+            st1 = clamp_stretch(mix_dot(tab.w1, w1, xin, n_in) >> 16)
+            st2 = clamp_stretch(mix_dot(tab.w2, w2, xin, n_in) >> 16)
             pm1 = squash[st1 + 2047]
             pm2 = squash[st2 + 2047]
             st = (st1 + st2) >> 1
@@ -604,7 +603,8 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
             # ---- learn -----------------------------------------------------------------------
             if cfg.gru_mode != 0:
                 gru_learn_bit(cfg, tab, lut, bit, pb, st_g, xb0, nid, lr_blend)
-            mix_train2(tab.w1, w1, ((bit << 16) - pm1) * lr, tab.w2, w2, ((bit << 16) - pm2) * lr, xin, n_in, 18)
+            mix_train(tab.w1, w1, xin, n_in, ((bit << 16) - pm1) * lr, 18)
+            mix_train(tab.w2, w2, xin, n_in, ((bit << 16) - pm2) * lr, 18)
             count_learn(cfg, tab, tmp, lut, node, bit)
             prob_learn(cfg, tab, tmp, lut, nid, bit)
             if mi >= 0:
