@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from dnacomp.errors import ArchiveError
 from dnacomp.models import gru
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
-from dnacomp.models.levels import params_for_level
 from dnacomp.models.params import GruParams
+from dnacomp.models.levels import params_for_level
 
 
 @pytest.fixture(autouse=True)
