@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from dnacomp.errors import ArchiveError
 from dnacomp.models import gru
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
-from dnacomp.models.params import GruParams
 from dnacomp.models.levels import params_for_level
 
 
@@ -128,22 +127,22 @@ def _bases(n: int, seed: int) -> np.ndarray:
 
 def test_the_gru_mixer_round_trips_across_blocks_and_learns():
     bases = _bases(30_000, 2)
-    params = replace(params_for_level(2), gru=GruParams(mode=2, hidden=8, bptt=5))
+    params = replace(params_for_level(2), gru_mode=2, gru_hidden=8, gru_bptt=5)
     enc = BaseEncoder(params)
     blocks = [enc.encode(bases[:10_000]), enc.encode(bases[10_000:])]
-    assert enc.model.tab.gc[gru.G_UPDATES] == 2 * 30_000 // 5  # one Adam step per window of 5 decisions
+    assert enc.model.gc[gru.G_UPDATES] == 2 * 30_000 // 5  # one Adam step per window of 5 decisions
     dec = BaseDecoder(params)
     out = np.concatenate([dec.decode(blocks[0], 10_000), dec.decode(blocks[1], 20_000)])
     assert np.array_equal(out, bases)
-    assert np.array_equal(dec.model.tab.gw, enc.model.tab.gw)  # decoder trained to the very same weights
+    assert np.array_equal(dec.model.gw, enc.model.gw)  # decoder trained to the very same weights
 
 
 def test_gru_parameters_change_the_archive_and_a_mismatch_is_detected():
     bases = _bases(20_000, 9)
-    p = replace(params_for_level(2), gru=GruParams(mode=2))
+    p = replace(params_for_level(2), gru_mode=2)
     coded = BaseEncoder(p).encode(bases)
-    assert coded != BaseEncoder(replace(p, gru=GruParams(mode=2, seed=2))).encode(bases)
-    wrong = BaseDecoder(replace(p, gru=GruParams(mode=2, seed=2)))
+    assert coded != BaseEncoder(replace(p, gru_seed=2)).encode(bases)
+    wrong = BaseDecoder(replace(p, gru_seed=2))
     try:
         out = wrong.decode(coded, len(bases))
     except ArchiveError:  # detected: the stream did not end where it should
@@ -156,7 +155,7 @@ def test_gru_parameters_change_the_archive_and_a_mismatch_is_detected():
 @pytest.mark.parametrize("mode", [1, 3])
 def test_the_removed_gru_modes_are_refused(mode):
     """Modes 1 (the GRU as one more mixer input) and 3 (both) were removed: no level wrote them."""
-    params = replace(params_for_level(2), gru=GruParams(mode=mode))
+    params = replace(params_for_level(2), gru_mode=mode)
     with pytest.raises(ValueError, match="unsupported parameter gru_mode"):
         params.validate()
     with pytest.raises(ValueError, match="unsupported parameter gru_mode"):
