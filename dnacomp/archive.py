@@ -110,7 +110,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
     meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
-    write_header(out, meta, FORMAT_VERSION if params.gru_mode else CM_VERSION)
+    write_header(out, meta, FORMAT_VERSION if params.gru.mode else CM_VERSION)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
     from .models.basecodec import BaseEncoder
@@ -187,7 +187,7 @@ def _encode_block(index: int, raw_len: int, raw_crc: int, streams: ChunkStreams,
 MAX_LEVEL = 255
 #: what each base-model parameter must be in the JSON, from the ModelParams field it fills:
 #: int, bool (0/1), tuple[int, ...] or tuple[bool, ...] (arrays of those)
-_PARAM_TYPES = typing.get_type_hints(ModelParams)
+_PARAM_TYPES = ModelParams.header_types()
 
 
 def _json_type(value) -> str:

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dnacomp.errors import ArchiveError
 from dnacomp.coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
-from dnacomp.models.base import ModelParams
+from dnacomp.errors import ArchiveError
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
 from dnacomp.models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, params_for_level
+from dnacomp.models.params import GruParams, ModelParams
 
 LEVELS = list(range(1, 10))
 LAMBDA = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "fasta" / "lambda_virus.fa.gz"
@@ -201,14 +201,14 @@ BAD = [
     dict(codon_extra=(11,)),
     dict(codon_extra=(1, 2, 3, 4, 5, 6, 7)),
     dict(orders=[2, 3], ir=[False, False]),
-    dict(gru_mode=4),
-    dict(gru_mode=2, gru_hidden=0),
-    dict(gru_mode=2, gru_hidden=65),  # a hostile header must not make each base cost 1000x
-    dict(gru_mode=2, gru_bptt=257),
-    dict(gru_mode=2, gru_lr=0),
-    dict(gru_mode=2, gru_seed=-1),
-    dict(gru_mode=2, gru_blend_lr=256),
-    dict(gru_mode=2, gru_hidden=4.0),
+    dict(gru=GruParams(mode=4)),
+    dict(gru=GruParams(mode=2, hidden=0)),
+    dict(gru=GruParams(mode=2, hidden=65)),  # a hostile header must not make each base cost 1000x
+    dict(gru=GruParams(mode=2, bptt=257)),
+    dict(gru=GruParams(mode=2, lr=0)),
+    dict(gru=GruParams(mode=2, seed=-1)),
+    dict(gru=GruParams(mode=2, blend_lr=256)),
+    dict(gru=GruParams(mode=2, hidden=4.0)),
 ]
 
 
@@ -227,15 +227,16 @@ REMOVED = [
     dict(stcm_order=16, orders=(1, 16), ir=(False, True)),
     dict(stcm_miss=6),
     dict(final_lr=3),
-    dict(gru_mode=1),
-    dict(gru_mode=3),
+    dict(gru=GruParams(mode=1)),
+    dict(gru=GruParams(mode=3)),
 ]
 
 
 @pytest.mark.parametrize("change", REMOVED, ids=[str(b) for b in REMOVED])
 def test_validate_refuses_each_removed_feature(change):
     params = dataclasses.replace(params_for_level(DEFAULT_LEVEL), **change)
-    with pytest.raises(ValueError, match="unsupported parameter " + next(k for k in change if k not in ("orders", "ir"))):
+    key = next(k for k in change if k not in ("orders", "ir"))
+    with pytest.raises(ValueError, match="unsupported parameter " + ("gru_mode" if key == "gru" else key)):
         params.validate()
 
 
@@ -255,6 +256,28 @@ def test_the_header_still_carries_the_removed_features_keys_with_their_one_value
     """Byte identity of the header: every archive written so far has these keys and values."""
     d = params_for_level(DEFAULT_LEVEL).to_dict()
     assert (d["dp_sparse"], d["stcm_order"], d["stcm_miss"], d["final_lr"]) == ([], 0, 8, 0)
+
+
+def test_the_generated_header_form_is_the_one_every_golden_archive_carries():
+    """to_dict / from_dict are generated from the fields: each golden archive's base_model object
+    comes back exactly (keys, values, JSON types), and so does every level's."""
+    import json
+
+    from dnacomp.archive import inspect_stream
+    from dnacomp.models.levels import MODELS
+
+    goldens = sorted((Path(__file__).resolve().parents[1] / "reference" / "golden").glob("*.dnac"))
+    assert goldens
+    for archive in goldens:
+        with archive.open("rb") as f:
+            header = inspect_stream(f).params
+        assert json.dumps(ModelParams.from_dict(header).to_dict(), sort_keys=True) == json.dumps(header, sort_keys=True)
+    for level in LEVELS:
+        for kind in ("fasta", "fastq"):
+            for model in MODELS:
+                params = params_for_level(level, kind, model)
+                assert ModelParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+                assert set(params.to_dict()) <= set(ModelParams.header_types())
 
 
 def test_from_dict_rejects_missing_fields():

@@ -168,9 +168,9 @@ class BaseModel:
         self.ce_offsets = np.array(ce_off, dtype=np.int64)
         self.codx = _aligned_full(max(ce_off[-1], 4), 1 << 31, np.uint32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
-        if params.gru_mode:
-            self.gw, self.gs, self.gc = gru.new_state(params.gru_hidden, params.gru_inputs(), params.gru_bptt,
-                                                      params.gru_seed)
+        if params.gru.mode:
+            self.gw, self.gs, self.gc = gru.new_state(params.gru.hidden, params.gru_inputs(), params.gru.bptt,
+                                                      params.gru.seed)
         else:
             self.gw, self.gs, self.gc = np.zeros(1), np.zeros(1), np.zeros(gru.N_GC, dtype=np.int64)
         self.gwb = np.zeros(3 * 2, dtype=np.int64)  # blend of CM and GRU: node x (CM, GRU)
@@ -192,7 +192,7 @@ class BaseModel:
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
             p.dp_limit,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
-            p.gru_mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru_lr / 10000.0, p.gru_blend_lr,
+            p.gru.mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru.lr / 10000.0, p.gru.blend_lr,
             *self._scratch(),
         )
 
