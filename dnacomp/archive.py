@@ -57,7 +57,7 @@ GRU_VERSION = 3  # the first version whose base model may use the GRU
 
 def version_for(params: ModelParams) -> int:
     """The format version an archive of these base-model parameters is written as."""
-    return FORMAT_VERSION if params.gru_mode else CM_VERSION
+    return FORMAT_VERSION if params.gru.mode else CM_VERSION
 
 
 def read_header(f: BinaryIO) -> tuple[int, dict]:
@@ -219,7 +219,7 @@ def _encode_block(index: int, raw_len: int, raw_crc: int, streams: ChunkStreams,
 MAX_LEVEL = 255
 #: what each base-model parameter must be in the JSON, from the ModelParams field it fills:
 #: int, bool (0/1), tuple[int, ...] or tuple[bool, ...] (arrays of those)
-_PARAM_TYPES = typing.get_type_hints(ModelParams)
+_PARAM_TYPES = ModelParams.header_types()
 
 
 def _json_type(value) -> str:

@@ -14,6 +14,7 @@ from dnacomp.errors import ArchiveError
 from dnacomp.models import gru
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
 from dnacomp.models.levels import params_for_level
+from dnacomp.models.params import GruParams
 
 
 @pytest.fixture(autouse=True)
@@ -125,10 +126,9 @@ def _bases(n: int, seed: int) -> np.ndarray:
     return np.concatenate(reps)[:n]
 
 
-@pytest.mark.parametrize("mode", [1, 2, 3])
-def test_gru_modes_round_trip_across_blocks_and_learn(mode):
-    bases = _bases(30_000, mode)
-    params = replace(params_for_level(2), gru_mode=mode, gru_hidden=8, gru_bptt=5)
+def test_the_gru_mixer_round_trips_across_blocks_and_learns():
+    bases = _bases(30_000, 2)
+    params = replace(params_for_level(2), gru=GruParams(mode=2, hidden=8, bptt=5))
     enc = BaseEncoder(params)
     blocks = [enc.encode(bases[:10_000]), enc.encode(bases[10_000:])]
     assert enc.model.gc[gru.G_UPDATES] == 2 * 30_000 // 5  # one Adam step per window of 5 decisions
@@ -140,10 +140,10 @@ def test_gru_modes_round_trip_across_blocks_and_learn(mode):
 
 def test_gru_parameters_change_the_archive_and_a_mismatch_is_detected():
     bases = _bases(20_000, 9)
-    p = replace(params_for_level(2), gru_mode=3)
+    p = replace(params_for_level(2), gru=GruParams(mode=2))
     coded = BaseEncoder(p).encode(bases)
-    assert coded != BaseEncoder(replace(p, gru_seed=2)).encode(bases)
-    wrong = BaseDecoder(replace(p, gru_seed=2))
+    assert coded != BaseEncoder(replace(p, gru=GruParams(mode=2, seed=2))).encode(bases)
+    wrong = BaseDecoder(replace(p, gru=GruParams(mode=2, seed=2)))
     try:
         out = wrong.decode(coded, len(bases))
     except ArchiveError:  # detected: the stream did not end where it should
@@ -151,3 +151,13 @@ def test_gru_parameters_change_the_archive_and_a_mismatch_is_detected():
     # not detected by the stream's framing: then the bases must at least differ (a crash of any
     # other kind, or the right bases from the wrong seed, fails this test)
     assert not np.array_equal(out, bases)
+
+
+@pytest.mark.parametrize("mode", [1, 3])
+def test_the_removed_gru_modes_are_refused(mode):
+    """Modes 1 (the GRU as one more mixer input) and 3 (both) were removed: no level wrote them."""
+    params = replace(params_for_level(2), gru=GruParams(mode=mode))
+    with pytest.raises(ValueError, match="unsupported parameter gru_mode"):
+        params.validate()
+    with pytest.raises(ValueError, match="unsupported parameter gru_mode"):
+        BaseEncoder(params)

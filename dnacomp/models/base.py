@@ -23,11 +23,7 @@ then ``lo`` given ``hi``. For each decision:
    forwards and as a reverse complement. They are substitution tolerant: a mismatch does not end
    the match; only a majority of misses among the last 16 predictions does, so a repeat with point
    mutations keeps predicting after each SNP.
-5. Optionally a substitution-tolerant context model (GeCo's STCM, ``stcm_order``): it reads the
-   counts of the count model of that order, but with its own history in which a base the model
-   mispredicted is replaced by its prediction; after more than ``stcm_miss`` misses among the last
-   16 it resynchronises with the real history.
-6. Optionally a codon model (``codon_order``), for protein-coding DNA: six reading-frame
+5. Optionally a codon model (``codon_order``), for protein-coding DNA: six reading-frame
    hypotheses (3 phases x 2 strands) label every position with a frame label 0..5; a table of
    probabilities per (label, last ``codon_order`` bases) predicts with the label of the best
    hypothesis, whose score (bits spent, forgetting at rate 2^-``codon_decay``) is lowest. Only
@@ -36,13 +32,14 @@ then ``lo`` given ``hi``. For each decision:
    and ``codon_extra`` adds tables of other orders under the same label. Worth ~0.045 bits/base
    on a bacterial genome (ecoli 1.882 -> 1.830 with the mixer contexts below), neutral on
    non-coding DNA.
-7. Two logistic mixers (integer weights, online gradient step) combine the stretched
+6. Two logistic mixers (integer weights, online gradient step) combine the stretched
    probabilities; one picks its weight set by which orders have seen the context, the match
    state and how clearly the codon model's best frame beats the others, the other by the codon
    model's frame label and the last base (the order-3 context before the codon model). Their
    average goes through two adaptive probability maps (SSE) keyed by order-2 and order-6
-   contexts; a small final mixer (learning rate ``final_lr``, 0 = fixed average) can combine both mixers and
-   both SSE outputs.
+   contexts, and the final probability is (2 * mixers + SSE1 + SSE2) / 4.
+7. With the GRU (``gru_mode`` 2), a small recurrent network mixes every model's prediction and
+   those three, and an integer blend combines its prediction with the CM's.
 8. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
 
 Everything is integer arithmetic (see ``logistic.py``), so encoder and decoder, which run the
@@ -83,21 +80,17 @@ S_MMISS = 5  # forward match: last 16 outcomes, 1 = miss
 S_RPTR = 6  # reverse-complement match: position whose complement is predicted, -1 if none
 S_RLEN = 7
 S_RMISS = 8
-S_SHIST = 9  # STCM history (like S_HIST, with mispredicted bases replaced by the prediction)
-S_SMISS = 10  # STCM: last 16 outcomes, 1 = miss
-S_PEND = 11  # 1 when the previous base's inverted-repeat updates are still pending
-S_TOUCH = 12  # unused (was: sum of early-touched slots)
-S_MHF = 13  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
-S_MHR = 14  # match table slot of its reverse complement
-S_CPH = 15  # codon model: the reading-frame hypothesis in use (0..5)
-S_CGAP = 16  # codon model: how clearly that hypothesis wins, bucketed (0..3)
-N_STATE = 17
+S_PEND = 9  # 1 when the previous base's inverted-repeat updates are still pending
+S_MHF = 10  # match table slot of the previous base's k-mer, -1 if none (looked up one base late)
+S_MHR = 11  # match table slot of its reverse complement
+S_CPH = 12  # codon model: the reading-frame hypothesis in use (0..5)
+S_CGAP = 13  # codon model: how clearly that hypothesis wins, bucketed (0..3)
+N_STATE = 14
 
 HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31
 AM2_STATES = 2 * 256
 MATCH_STATES = 16 * 8
-N_FINAL = 5  # final mixer inputs: both mixers, both SSE stages, bias
 #: match length (0..65535) -> 16 buckets, roughly logarithmic
 MATCH_LEN_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 128, 256], 65536)
 
@@ -119,7 +112,7 @@ class BaseModel:
         params.validate()
         self.params = params
         m = len(params.orders)
-        d = len(params.dp_orders) + len(params.dp_sparse)
+        d = len(params.dp_orders)
         self.orders = np.array(params.orders, dtype=np.int64)
         self.ir = np.array(params.ir, dtype=np.int64)
         offsets = [0]
@@ -131,18 +124,15 @@ class BaseModel:
         self.offsets = np.array(offsets, dtype=np.int64)
         self.hashed = np.array(hashed, dtype=np.int64)
         self.tables = _aligned_full(offsets[-1], 0, np.uint16)
-        dp_k = list(params.dp_orders) + [bin(x).count("1") for x in params.dp_sparse]
-        self.dp_orders = np.array(dp_k, dtype=np.int64)
-        self.dp_mask = np.array([0] * len(params.dp_orders) + list(params.dp_sparse), dtype=np.int64)
-        self.dp_ir = np.array(list(params.dp_ir) + [0] * len(params.dp_sparse), dtype=np.int64)
+        self.dp_orders = np.array(params.dp_orders, dtype=np.int64)
+        self.dp_ir = np.array(params.dp_ir, dtype=np.int64)
         dp_off = [0]
-        for k in dp_k:
+        for k in params.dp_orders:
             dp_off.append(dp_off[-1] + 4 * 4**k)
         self.dp_offsets = np.array(dp_off, dtype=np.int64)
         self.dp = _aligned_full(max(dp_off[-1], 1), 1 << 31, np.uint32)  # p = 1/2, n = 0
-        self.stcm_j = params.orders.index(params.stcm_order) if params.stcm_order else -1
-        # adaptive maps of the count models (+1: the STCM): probability (22-bit) and update count
-        na = m + 1
+        # adaptive maps of the count models: probability (22-bit) and update count
+        na = m
         a, b = np.meshgrid(np.arange(31), np.arange(31), indexing="ij")  # a = count of 0, b = of 1
         init1 = ((b * 2 + 1) << 22) // (a * 2 + b * 2 + 2)
         self.am1_p = np.tile(init1.reshape(-1), na).astype(np.int64)
@@ -156,17 +146,15 @@ class BaseModel:
         self.mm_n = np.zeros_like(self.mm_p)
         self.match_table = np.zeros(1 << params.match_bits, dtype=np.uint32)  # position mod 2^32
         self.ring = np.zeros(1 << params.ring_bits, dtype=np.uint8)
-        # mixers: inputs = m count models + d probability models + STCM + 2 match models + bias
-        n_in = params.cm_inputs() + (params.gru_mode & 1)
+        # mixers: inputs = m count models + d probability models + a constant 0 (see cm_inputs)
+        # + 2 match models + codon model + bias + the extra codon models
+        n_in = params.cm_inputs()
         self.n_inputs = n_in
         n_sets1 = 3 * (m + 1) * 3 * 4
         n_sets2 = 3 * 7 * 4
         w0 = (1 << 16) // n_in  # weights start summing to 1: small files are not over-confident
         self.w1 = np.full((n_sets1, n_in), w0, dtype=np.int64)
         self.w2 = np.full((n_sets2, n_in), w0, dtype=np.int64)
-        self.wf = np.zeros((3 * 3, N_FINAL), dtype=np.int64)
-        self.wf[:, 0] = 1 << 15
-        self.wf[:, 1] = 1 << 15
         # APMs: order-2 (16 ctx) and order-6 (4096 ctx), x 3 nodes, 33 interpolation cells
         cells = apm_init_cells(SQUASH)
         self.apm1 = np.tile(cells, 3 * 16).astype(np.int32)
@@ -180,9 +168,9 @@ class BaseModel:
         self.ce_offsets = np.array(ce_off, dtype=np.int64)
         self.codx = _aligned_full(max(ce_off[-1], 4), 1 << 31, np.uint32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
-        if params.gru_mode:
-            self.gw, self.gs, self.gc = gru.new_state(params.gru_hidden, params.gru_inputs(), params.gru_bptt,
-                                                      params.gru_seed)
+        if params.gru.mode:
+            self.gw, self.gs, self.gc = gru.new_state(params.gru.hidden, params.gru_inputs(), params.gru.bptt,
+                                                      params.gru.seed)
         else:
             self.gw, self.gs, self.gc = np.zeros(1), np.zeros(1), np.zeros(gru.N_GC, dtype=np.int64)
         self.gwb = np.zeros(3 * 2, dtype=np.int64)  # blend of CM and GRU: node x (CM, GRU)
@@ -196,15 +184,15 @@ class BaseModel:
         p = self.params
         return (
             self.orders, self.ir, self.offsets, self.hashed, self.tables,
-            self.dp_orders, self.dp_mask, self.dp_ir, self.dp_offsets, self.dp,
+            self.dp_orders, self.dp_ir, self.dp_offsets, self.dp,
             self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
-            self.match_table, self.ring, self.w1, self.w2, self.wf, self.apm1, self.apm2,
+            self.match_table, self.ring, self.w1, self.w2, self.apm1, self.apm2,
             self.pend, self.state, self.cod, self.ccost, p.codon_order, p.codon_decay, LOG_COST,
             self.ce_orders, self.ce_offsets, self.codx, int(p.codon_ir),
             p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
-            p.dp_limit, self.stcm_j, p.stcm_miss, p.final_lr,
+            p.dp_limit,
             SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
-            p.gru_mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru_lr / 10000.0, p.gru_blend_lr,
+            p.gru.mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru.lr / 10000.0, p.gru.blend_lr,
             *self._scratch(),
         )
 
@@ -213,9 +201,8 @@ class BaseModel:
         nothing and can run without numba's reference counting (``_nrt=False``)."""
         m, d, n_ce = len(self.orders), len(self.dp_orders), len(self.ce_orders)
         n_in = self.n_inputs
-        return (np.zeros(max(n_ce, 1), np.int64), np.zeros(m, np.int64), np.zeros(m + 1, np.int64),
-                np.zeros(m + 1, np.int64), np.zeros(max(d, 1), np.int64), np.zeros(n_in, np.int64),
-                np.zeros(N_FINAL, np.int64))
+        return (np.zeros(max(n_ce, 1), np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64),
+                np.zeros(m, np.int64), np.zeros(max(d, 1), np.int64), np.zeros(n_in, np.int64))
 
 
 @intrinsic
@@ -265,16 +252,16 @@ def _logit_stretch(logit):
 def code_bases(
     mode, syms, start, end, buf, bufpos, coder, cost_out,
     orders, ir, offsets, hashed, tables,
-    dp_orders, dp_mask, dp_ir, dp_offsets, dp,
+    dp_orders, dp_ir, dp_offsets, dp,
     am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
-    match_table, ring, w1, w2, wf, apm1, apm2,
+    match_table, ring, w1, w2, apm1, apm2,
     pend, state, cod, ccost, codon_k, codon_decay, log_cost,
     ce_orders, ce_offsets, codx, codon_ir,
     hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
-    dp_limit, stcm_j, stcm_miss, final_lr,
+    dp_limit,
     squash, stretch, recip, mlen_bucket,
     gru_mode, gw, gs, gc, gwb, pow2, gru_lr, gru_blend_lr,
-    cxb, idx, cnt, amidx, dpix, xin, xf,
+    cxb, idx, cnt, amidx, dpix, xin,
 ):
     """Encode (mode 0) syms[start:end] into buf, or decode (mode 1) them from buf into syms.
 
@@ -286,16 +273,16 @@ def code_bases(
     d = dp_orders.shape[0]
     n_ce = ce_orders.shape[0]
     n_cm = m + d + 5 + n_ce
-    n_in = n_cm + (gru_mode & 1)
-    i_gru = n_cm
+    n_in = n_cm
     want_cost = cost_out.shape[0] > 0
-    i_st = m + d  # input slots: count models, probability models, STCM, 2 match models, codon, bias
-    i_mm = i_st + 1
-    i_rm = i_st + 2
-    i_cod = i_st + 3
-    i_bias = i_st + 4
+    # input slots: count models, probability models, a constant 0 (the removed STCM's slot, kept:
+    # the weights' start 65536 // n_in and the GRU's inputs count it), 2 match models, codon, bias,
+    # extra codon models
+    i_mm = m + d + 1
+    i_rm = i_mm + 1
+    i_cod = i_mm + 2
+    i_bias = i_mm + 3
     cmask = (1 << (2 * codon_k)) - 1
-    n_am = m + 1 if stcm_j >= 0 else m  # adaptive-map users: count models (+ the STCM)
     ring_mask = (1 << ring_bits) - 1
     ring_size = 1 << ring_bits
     mm_min_mask = (1 << (2 * match_min)) - 1
@@ -313,8 +300,6 @@ def code_bases(
     rptr = state[S_RPTR]
     rlen = state[S_RLEN]
     rmiss = state[S_RMISS]
-    shist = state[S_SHIST]
-    smiss = state[S_SMISS]
     pending = state[S_PEND]
     mhf = state[S_MHF]
     mhr = state[S_MHR]
@@ -337,22 +322,8 @@ def code_bases(
             if c != 0:
                 hit = j + 1
         for j in range(d):
-            msk = dp_mask[j]
-            if msk == 0:
-                v = hist & ((1 << (2 * dp_orders[j])) - 1)
-            else:
-                v = 0
-                h = hist
-                while msk != 0:
-                    if msk & 1:
-                        v = (v << 2) | (h & 3)
-                    msk >>= 1
-                    h >>= 2
+            v = hist & ((1 << (2 * dp_orders[j])) - 1)
             dpix[j] = dp_offsets[j] + (v << 2)
-        if stcm_j >= 0:
-            k = orders[stcm_j]
-            v = shist & ((1 << (2 * k)) - 1)
-            cnt[m] = np.int64(tables[_ctx_index(v, k, hashed[stcm_j], offsets[stcm_j], hash_bits)])
         # ---- prefetch the lines the next base will read (their misses overlap this base's work)
         for j in range(m):
             k = orders[j]
@@ -361,13 +332,9 @@ def code_bases(
                 _prefetch(tables, _group_index(u, hashed[j], offsets[j], hash_bits))
         for j in range(d):
             k = dp_orders[j]
-            if k >= 7 and dp_mask[j] == 0:
+            if k >= 7:
                 u = hist & ((1 << (2 * k - 2)) - 1)
                 _prefetch(dp, dp_offsets[j] + (u << 4))
-        if stcm_j >= 0:
-            k = orders[stcm_j]
-            u = shist & ((1 << (2 * k - 2)) - 1)
-            _prefetch(tables, _group_index(u, hashed[stcm_j], offsets[stcm_j], hash_bits))
         # ---- match models: find a candidate when idle, one base late ------------------------
         # The slots of the k-mer ending at the previous base (and of its reverse complement) were
         # prefetched a base ago; the table holds, per k-mer, the position after its last occurrence.
@@ -435,7 +402,7 @@ def code_bases(
         for node in range(2):
             # node 0 codes hi; node 1 codes lo given hi (APM/mixer node id 1 + hi)
             nid = 0 if node == 0 else 1 + hi
-            for j in range(n_am):
+            for j in range(m):
                 c = cnt[j]
                 if node == 0:
                     a = (c & 15) + ((c >> 4) & 15)
@@ -450,10 +417,7 @@ def code_bases(
                     ai = j * AM2_STATES + hi * 256 + a * 16 + b
                     amidx[j] = ai
                     x = stretch[am2_p[ai] >> 6]
-                if j < m:
-                    xin[j] = x
-                else:
-                    xin[i_st] = x
+                xin[j] = x
             for j in range(d):
                 xin[m + j] = stretch[np.int64(dp[dpix[j] + nid]) >> 16]
             if codon_k > 0:
@@ -490,10 +454,6 @@ def code_bases(
                 for j in range(4):
                     gs[q + 3 + j] = 1.0 if (pos > 0 and j == (hist & 3)) else 0.0
                 go = q + 7
-                if gru_mode != 2:
-                    st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
-                    if gru_mode & 1:
-                        xin[i_gru] = st_g
             # mixers
             s1 = ((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf
             s2 = (nid * 7 + cphase) * 4 + (hist & 3)
@@ -514,21 +474,7 @@ def code_bases(
             pa1 = apm_predict(apm1, a1 + c1, f1)
             a2 = (nid * 4096 + o6) * APM_CELLS
             pa2 = apm_predict(apm2, a2 + c1, f1)
-            sf = nid * 3 + match_sel
-            pf = 0
-            if final_lr > 0:
-                xf[0] = st1
-                xf[1] = st2
-                xf[2] = stretch[min(max(pa1, 1), 65535)]
-                xf[3] = stretch[min(max(pa2, 1), 65535)]
-                xf[4] = 256
-                dotf = 0
-                for j in range(N_FINAL):
-                    dotf += wf[sf, j] * xf[j]
-                pf = squash[min(max(dotf >> 16, -2047), 2047) + 2047]
-                p = (2 * pf + pa1 + pa2) >> 2
-            else:
-                p = (2 * pmix + pa1 + pa2) >> 2
+            p = (2 * pmix + pa1 + pa2) >> 2
             # the GRU as a mixer: it sees the CM's outputs too; an integer blend weighs both. The
             # blend has one weight pair per node and no bias: with a bias, and weight sets chosen by
             # the match state, its weights grew to 3-4 in long matches (saturated inputs) and it
@@ -536,12 +482,11 @@ def code_bases(
             bi = 0
             xb0 = 0
             pb = 0
-            if gru_mode & 2:
-                if gru_mode == 2:
-                    gs[go] = st * 0.00390625
-                    gs[go + 1] = stretch[min(max(pa1, 1), 65535)] * 0.00390625
-                    gs[go + 2] = stretch[min(max(pa2, 1), 65535)] * 0.00390625
-                    st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
+            if gru_mode != 0:
+                gs[go] = st * 0.00390625
+                gs[go + 1] = stretch[min(max(pa1, 1), 65535)] * 0.00390625
+                gs[go + 2] = stretch[min(max(pa2, 1), 65535)] * 0.00390625
+                st_g = _logit_stretch(gru_step(gw, gs, gc, pow2))
                 bi = nid * 2
                 xb0 = stretch[min(max(p, 1), 65535)]
                 dotb = gwb[bi] * xb0 + gwb[bi + 1] * st_g
@@ -562,20 +507,15 @@ def code_bases(
             # ---- learn ------------------------------------------------------------------
             if gru_mode != 0:
                 gru_learn(gw, gs, gc, pow2, np.float64(bit), gru_lr)
-                if gru_mode & 2:
-                    eb = ((bit << 16) - pb) * lr_blend
-                    gwb[bi] += (xb0 * eb) >> 18
-                    gwb[bi + 1] += (st_g * eb) >> 18
+                eb = ((bit << 16) - pb) * lr_blend
+                gwb[bi] += (xb0 * eb) >> 18
+                gwb[bi + 1] += (st_g * eb) >> 18
             e1 = ((bit << 16) - pm1) * lr
             e2 = ((bit << 16) - pm2) * lr
             for j in range(n_in):
                 w1[s1, j] += (xin[j] * e1) >> 18
                 w2[s2, j] += (xin[j] * e2) >> 18
-            if final_lr > 0:
-                ef = ((bit << 16) - pf) * final_lr
-                for j in range(N_FINAL):
-                    wf[sf, j] += (xf[j] * ef) >> 18
-            for j in range(n_am):
+            for j in range(m):
                 if node == 0:
                     update_split(am1_p, am1_n, amidx[j], bit, am_limit, recip)
                 else:
@@ -678,29 +618,6 @@ def code_bases(
             gap = second - ccost[best]
             # how clearly the best frame wins (1/256 bit): a proxy for 'inside a gene'
             cgap = 0 if gap < 1000 else (1 if gap < 4000 else (2 if gap < 16000 else 3))
-        # ---- substitution-tolerant model: follow its own prediction ---------------------------
-        if stcm_j >= 0:
-            sc = cnt[m]
-            nxt = sym
-            if sc != 0:
-                best = 0
-                bc = sc & 15
-                for s in range(1, 4):
-                    cs = (sc >> (4 * s)) & 15
-                    if cs > bc:
-                        best = s
-                        bc = cs
-                if best != sym:
-                    nxt = best
-                    smiss = ((smiss << 1) | 1) & 0xFFFF
-                else:
-                    smiss = (smiss << 1) & 0xFFFF
-            else:
-                smiss = (smiss << 1) & 0xFFFF
-            shist = ((shist << 2) | nxt) & HIST_MASK
-            if popcount16(smiss) > stcm_miss:
-                shist = new_hist
-                smiss = 0
         # ---- match models: verify predictions, advance ------------------------------------
         if mptr >= 0:
             if m_exp == sym:
@@ -741,8 +658,6 @@ def code_bases(
     state[S_RPTR] = rptr
     state[S_RLEN] = rlen
     state[S_RMISS] = rmiss
-    state[S_SHIST] = shist
-    state[S_SMISS] = smiss
     state[S_PEND] = pending
     state[S_MHF] = mhf
     state[S_MHR] = mhr

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .params import ModelParams
+from .params import GruParams, ModelParams
 
 DEFAULT_LEVEL = 5
 
@@ -38,14 +38,12 @@ DEFAULT_MODEL = "cm"
 # one. Chosen on the first 4 M bases of dm3_upstream2000 and 2 M of ecoli_536 (README, "The
 # GRU"): as the mixer it gained 0.20% / 0.18%, as a model 0.01% / 0.02%, both 0.22% / 0.16%; 8 or 16 units
 # gained no more and cost speed.
-GRU_SETTINGS = dict(gru_mode=2, gru_hidden=4, gru_bptt=16, gru_lr=8, gru_seed=1, gru_blend_lr=3)
+GRU = GruParams(mode=2, hidden=4, bptt=16, lr=8, seed=1, blend_lr=3)
 
 
 def _p(orders=(), ir=(), dp=(), dp_ir=(), **kw) -> ModelParams:
-    base = dict(match_min=16, mixer_lr=12, dp_limit=1023, final_lr=0)
-    base.update(kw)
     return ModelParams(orders=tuple(orders), ir=tuple(bool(x) for x in ir), dp_orders=tuple(dp),
-                       dp_ir=tuple(bool(x) for x in dp_ir), **base)
+                       dp_ir=tuple(bool(x) for x in dp_ir), **kw)
 
 
 # the codon model: reading frame scored with order-4 contexts, plus an order-2 frame model
@@ -113,7 +111,7 @@ def params_for_level(level: int, kind: str = "fasta", model: str = DEFAULT_MODEL
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     params = (_READ_LEVELS if kind == "fastq" else _LEVELS)[level][1]
-    return replace(params, **GRU_SETTINGS) if model == "gru" else params
+    return replace(params, gru=GRU) if model == "gru" else params
 
 
 def level_description(level: int, kind: str = "fasta") -> str:

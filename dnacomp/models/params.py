@@ -1,141 +1,138 @@
 """The base model's parameters (``ModelParams``): what the decoder must match, one set per level.
 
+One frozen dataclass; its fields are the schema. ``to_dict`` (the archive header's
+``base_model`` object), ``from_dict``, ``header_types`` (what archive.check_meta checks the JSON
+against) and the type and range checks of ``validate`` are generated from the fields: a field's
+type annotation says how it is written (a tuple as a JSON array, a bool as 0/1), its
+``metadata["range"]`` the values it may take. The GRU's settings are nested (``GruParams``) and
+written with a ``gru_`` prefix, only when the GRU is on; ``validate`` adds the rules between
+fields.
+
 Plain Python, no numba: ``dnacomp info``, ``--help`` and the archive header checks use it without
-importing the kernels (``base.py``, which re-exports everything here). The GRU's sizes come from
-``gru_layout``, the one definition of its parameter layout, which ``gru.py`` also compiles into
-its kernels.
+importing the kernels. The GRU's sizes come from ``gru_layout``, the one definition of its
+parameter layout, which ``gru.py`` also compiles into its kernels.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import typing
+from dataclasses import dataclass, field
 
 DIRECT_MAX_ORDER = 12
 MAX_ORDER = 28
 MAX_MEMORY = 2 << 30  # a hostile archive header must not make us allocate more
 
+#: the GRU's modes: 0 = off, 2 = the GRU as the mixer (modes 1 and 3 were removed: no level wrote
+#: them; docs/model-history.md)
+GRU_MODES = (0, 2)
 
-#: the range of each integer parameter (ModelParams.validate)
-_RANGES = {
-    "hash_bits": (10, 28), "match_bits": (10, 28), "ring_bits": (12, 30), "match_min": (12, 28),
-    "mixer_lr": (1, 255), "am_limit": (1, 1023), "dp_limit": (1, 1023), "final_lr": (0, 255),
-    "stcm_miss": (0, 16), "codon_order": (0, 10), "codon_decay": (1, 12),
-    # the GRU's are bounded so that a hostile header cannot make each base cost more than ~100x
-    # the CM's
-    "gru_mode": (0, 3), "gru_hidden": (1, 64), "gru_bptt": (1, 256), "gru_lr": (1, 100000),
-    "gru_seed": (0, (1 << 63) - 1), "gru_blend_lr": (0, 255),
-}
+
+def _int(default: int, low: int, high: int, doc: str):
+    return field(default=default, metadata={"range": (low, high), "doc": doc})
+
+
+@dataclass(frozen=True)
+class GruParams:
+    """The GRU (gru.py), written to the header as ``gru_<field>`` when ``mode`` is not 0. The
+    bounds keep a hostile header from making each base cost more than ~100x the CM's."""
+
+    mode: int = _int(0, 0, 2, "0 = off; 2 = a mixer that sees every model's and the CM's final "
+                              "prediction, blended with the CM's output")
+    hidden: int = _int(4, 1, 64, "hidden units")
+    bptt: int = _int(16, 1, 256, "steps (binary decisions) per truncated-BPTT window and Adam step")
+    lr: int = _int(8, 1, 100000, "Adam step size, in units of 1e-4")
+    seed: int = _int(1, 0, (1 << 63) - 1, "seeds the initial weights (PCG64)")
+    blend_lr: int = _int(3, 0, 255, "learning rate of the integer blend of CM and GRU")
 
 
 @dataclass(frozen=True)
 class ModelParams:
     """Everything the decoder must match. Stored in the archive; one set per level."""
 
-    orders: tuple[int, ...]  # count models (4-bit counts per base)
-    ir: tuple[bool, ...]
-    hash_bits: int = 22  # hashed tables have 4 << hash_bits slots
-    match_min: int = 24  # bases hashed to find a match
-    match_bits: int = 22  # entries in the match hash table
-    ring_bits: int = 24  # bases of history the match models can point into
-    mixer_lr: int = 6  # learning rate of the mixers (larger is faster)
-    am_limit: int = 255  # adaptive maps: count at which their rate stops decreasing
-    dp_orders: tuple[int, ...] = ()  # probability models (direct tables, 22-bit probabilities)
-    dp_ir: tuple[bool, ...] = ()
-    dp_limit: int = 255  # probability models: count at which their rate stops decreasing
-    dp_sparse: tuple[int, ...] = ()  # sparse probability models: bit i set = base i+1 back is used
-    stcm_order: int = 0  # substitution-tolerant model on the count model of this order; 0 = off
-    stcm_miss: int = 8  # STCM resynchronises after more misses than this among the last 16
-    final_lr: int = 2  # learning rate of the final mixer
-    codon_order: int = 0  # codon model: bases of context per reading frame; 0 = off
-    codon_decay: int = 5  # codon model: frame scores forget with rate 2^-codon_decay
-    codon_extra: tuple[int, ...] = ()  # more frame-specific probability models (their orders)
-    codon_ir: bool = False  # codon tables also learn each k-mer's reverse complement
-    # the GRU (gru.py): 0 = off; 1 = a model whose prediction the mixers weigh; 2 = a mixer that
-    # sees every model's and the CM's final prediction and is blended with the CM's output;
-    # 3 = both (one GRU before the mixers, its output also in the final blend)
-    gru_mode: int = 0
-    gru_hidden: int = 4  # hidden units
-    gru_bptt: int = 16  # steps (binary decisions) per truncated-BPTT window and Adam step
-    gru_lr: int = 8  # Adam step size, in units of 1e-4
-    gru_seed: int = 1  # seeds the initial weights (PCG64)
-    gru_blend_lr: int = 3  # learning rate of the integer blend of CM and GRU (modes 2, 3)
+    orders: tuple[int, ...] = field(metadata={"doc": "count models (4-bit counts per base)"})
+    ir: tuple[bool, ...] = field(metadata={"doc": "inverted repeats per count model"})
+    hash_bits: int = _int(22, 10, 28, "hashed tables have 4 << hash_bits slots")
+    match_min: int = _int(16, 12, 28, "bases hashed to find a match")
+    match_bits: int = _int(22, 10, 28, "entries in the match hash table")
+    ring_bits: int = _int(24, 12, 30, "bases of history the match models can point into")
+    mixer_lr: int = _int(12, 1, 255, "learning rate of the mixers (larger is faster)")
+    am_limit: int = _int(255, 1, 1023, "adaptive maps: count at which their rate stops decreasing")
+    dp_orders: tuple[int, ...] = field(default=(), metadata={
+        "doc": "probability models (direct tables, 22-bit probabilities)"})
+    dp_ir: tuple[bool, ...] = field(default=(), metadata={"doc": "inverted repeats per probability model"})
+    dp_limit: int = _int(1023, 1, 1023, "probability models: count at which their rate stops decreasing")
+    # header keys of removed features (docs/model-history.md): every archive carries them, always
+    # with this one value (metadata["retired"]), so they stay fields and are still written, and
+    # the header stays byte-identical; ``validate`` refuses any other value
+    dp_sparse: tuple[int, ...] = field(default=(), metadata={"retired": "the sparse probability models"})
+    stcm_order: int = field(default=0, metadata={"retired": "the substitution-tolerant context model (STCM)"})
+    stcm_miss: int = field(default=8, metadata={"retired": "the substitution-tolerant context model (STCM)"})
+    final_lr: int = field(default=0, metadata={"retired": "the final mixer"})
+    codon_order: int = _int(0, 0, 10, "codon model: bases of context per reading frame; 0 = off")
+    codon_decay: int = _int(5, 1, 12, "codon model: frame scores forget with rate 2^-codon_decay")
+    codon_extra: tuple[int, ...] = field(default=(), metadata={
+        "doc": "more frame-specific probability models (their orders)"})
+    codon_ir: bool = field(default=False, metadata={
+        "doc": "codon tables also learn each k-mer's reverse complement"})
+    gru: GruParams = GruParams()
 
+    # ---- the header form, generated from the fields ------------------------------------------
     def to_dict(self) -> dict:
-        return {
-            "orders": list(self.orders),
-            "ir": [int(x) for x in self.ir],
-            "hash_bits": self.hash_bits,
-            "match_min": self.match_min,
-            "match_bits": self.match_bits,
-            "ring_bits": self.ring_bits,
-            "mixer_lr": self.mixer_lr,
-            "am_limit": self.am_limit,
-            "dp_orders": list(self.dp_orders),
-            "dp_ir": [int(x) for x in self.dp_ir],
-            "dp_limit": self.dp_limit,
-            "dp_sparse": list(self.dp_sparse),
-            "stcm_order": self.stcm_order,
-            "stcm_miss": self.stcm_miss,
-            "final_lr": self.final_lr,
-            "codon_order": self.codon_order,
-            "codon_decay": self.codon_decay,
-            "codon_extra": list(self.codon_extra),
-            "codon_ir": int(self.codon_ir),
-        } | ({} if not self.gru_mode else {
-            "gru_mode": self.gru_mode,
-            "gru_hidden": self.gru_hidden,
-            "gru_bptt": self.gru_bptt,
-            "gru_lr": self.gru_lr,
-            "gru_seed": self.gru_seed,
-            "gru_blend_lr": self.gru_blend_lr,
-        })
+        """The header's ``base_model`` object: tuples as lists, bools as 0/1, the GRU's fields
+        with a ``gru_`` prefix and only when the GRU is on."""
+        out = {}
+        for f, hint in _fields(ModelParams):
+            if f.name != "gru":
+                out[f.name] = _to_json(getattr(self, f.name), hint)
+        if self.gru.mode:
+            for f, hint in _fields(GruParams):
+                out["gru_" + f.name] = _to_json(getattr(self.gru, f.name), hint)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelParams":
-        return cls(
-            orders=tuple(int(x) for x in d["orders"]),
-            ir=tuple(bool(x) for x in d["ir"]),
-            hash_bits=int(d["hash_bits"]),
-            match_min=int(d["match_min"]),
-            match_bits=int(d["match_bits"]),
-            ring_bits=int(d["ring_bits"]),
-            mixer_lr=int(d["mixer_lr"]),
-            am_limit=int(d["am_limit"]),
-            dp_orders=tuple(int(x) for x in d["dp_orders"]),
-            dp_ir=tuple(bool(x) for x in d["dp_ir"]),
-            dp_limit=int(d["dp_limit"]),
-            dp_sparse=tuple(int(x) for x in d["dp_sparse"]),
-            stcm_order=int(d["stcm_order"]),
-            stcm_miss=int(d["stcm_miss"]),
-            final_lr=int(d["final_lr"]),
-            codon_order=int(d["codon_order"]),
-            codon_decay=int(d["codon_decay"]),
-            codon_extra=tuple(int(x) for x in d["codon_extra"]),
-            codon_ir=bool(d["codon_ir"]),
-            gru_mode=int(d.get("gru_mode", 0)),
-            gru_hidden=int(d.get("gru_hidden", 4)),
-            gru_bptt=int(d.get("gru_bptt", 16)),
-            gru_lr=int(d.get("gru_lr", 8)),
-            gru_seed=int(d.get("gru_seed", 1)),
-            gru_blend_lr=int(d.get("gru_blend_lr", 3)),
-        )
+        """Inverse of ``to_dict``. Every key but the GRU's is required (KeyError); the values'
+        JSON types are archive.check_meta's to check (``header_types``), their ranges
+        ``validate``'s."""
+        gru = GruParams(**{f.name: _from_json(d.get("gru_" + f.name, f.default), hint)
+                           for f, hint in _fields(GruParams)})
+        return cls(gru=gru, **{f.name: _from_json(d[f.name], hint)
+                               for f, hint in _fields(cls) if f.name != "gru"})
 
+    @staticmethod
+    def header_types() -> dict[str, object]:
+        """Each header key's Python type (int, bool, tuple[int, ...] or tuple[bool, ...])."""
+        types = {f.name: hint for f, hint in _fields(ModelParams) if f.name != "gru"}
+        types.update({"gru_" + f.name: hint for f, hint in _fields(GruParams)})
+        return types
+
+    # ---- checks ------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise ValueError unless every field is in range (an archive's header is untrusted)."""
-        for name in ("orders", "ir", "dp_orders", "dp_ir", "dp_sparse", "codon_extra"):
-            if not isinstance(getattr(self, name), tuple):
-                raise ValueError(f"{name} must be a tuple")
-        ints = ("hash_bits", "match_min", "match_bits", "ring_bits", "mixer_lr", "am_limit",
-                "dp_limit", "stcm_order", "stcm_miss", "final_lr", "codon_order", "codon_decay",
-                "gru_mode", "gru_hidden", "gru_bptt", "gru_lr", "gru_seed", "gru_blend_lr")
-        for name in ints:
-            if type(getattr(self, name)) is not int:
-                raise ValueError(f"{name} must be an integer")
+        for obj, prefix in ((self, ""), (self.gru, "gru_")):
+            for f, hint in _fields(type(obj)):
+                if f.name == "gru":
+                    continue
+                value = getattr(obj, f.name)
+                _check_type(prefix + f.name, value, hint)
+                if "retired" in f.metadata and value != f.default:
+                    raise ValueError(f"unsupported parameter {f.name} = {str(value)[:40]} ({f.metadata['retired']}: "
+                                     f"removed, and no dnacomp ever wrote an archive using it; only "
+                                     f"{f.default!r} is valid)")
+        if self.gru.mode not in GRU_MODES:
+            raise ValueError(f"unsupported parameter gru_mode = {self.gru.mode} (only 0 = off and 2 = the GRU "
+                             f"as the mixer; modes 1 and 3 were removed, and no dnacomp ever wrote them)")
+        for obj, prefix in ((self, ""), (self.gru, "gru_")):
+            for f, _ in _fields(type(obj)):
+                if "range" in f.metadata:
+                    low, high = f.metadata["range"]
+                    value = getattr(obj, f.name)
+                    if not low <= value <= high:
+                        raise ValueError(f"{prefix}{f.name} {value} is out of range {low}..{high}")
         if len(self.orders) != len(self.ir) or len(self.orders) > 24:
             raise ValueError("orders and ir must be of equal length, at most 24")
         if not self.orders and not self.dp_orders:
             raise ValueError("at least one context model is needed")
-        if any(type(k) is not int for k in self.orders + self.dp_orders + self.dp_sparse):
-            raise ValueError("orders must be integers")
         if self.orders and (list(self.orders) != sorted(set(self.orders))
                             or min(self.orders) < 1 or max(self.orders) > MAX_ORDER):
             raise ValueError(f"orders must be strictly increasing, within 1..{MAX_ORDER}")
@@ -144,44 +141,77 @@ class ModelParams:
         if self.dp_orders and (list(self.dp_orders) != sorted(set(self.dp_orders))
                                or min(self.dp_orders) < 1 or max(self.dp_orders) > DIRECT_MAX_ORDER):
             raise ValueError(f"dp_orders must be strictly increasing, within 1..{DIRECT_MAX_ORDER}")
-        if len(self.dp_sparse) > 8 or any(not (0 < x < 1 << 24 and bin(x).count("1") <= DIRECT_MAX_ORDER)
-                                          for x in self.dp_sparse):
-            raise ValueError("dp_sparse: at most 8 masks, each of 1..12 of the last 24 bases")
-        for name, (low, high) in _RANGES.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"{name} {value} is out of range {low}..{high}")
-        if self.stcm_order != 0 and self.stcm_order not in self.orders:
-            raise ValueError("stcm_order must be 0 or one of the count model orders")
         if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
-                type(k) is not int or not 1 <= k <= 10 for k in self.codon_extra):
+                not 1 <= k <= 10 for k in self.codon_extra):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
         if self.memory_bytes() > MAX_MEMORY:
             raise ValueError(f"model tables too large ({self.memory_bytes() >> 20} MiB > {MAX_MEMORY >> 20} MiB)")
 
+    # ---- derived sizes -----------------------------------------------------------------------
     def memory_bytes(self) -> int:
         """Bytes of the model's tables (the mixers and maps add well under 1 MB)."""
         total = 0
         for k in self.orders:
             total += 2 * (4**k if k <= DIRECT_MAX_ORDER else 4 << self.hash_bits)
-        for k in self.dp_orders + tuple(bin(x).count("1") for x in self.dp_sparse):
+        for k in self.dp_orders:
             total += 16 * 4**k
         for k in ((self.codon_order,) if self.codon_order else ()) + self.codon_extra:
             total += 6 * 16 * 4**k
-        if self.gru_mode:
-            hh, ii = self.gru_hidden, self.gru_inputs()
-            total += 8 * (4 * gru_n_params(hh, ii) + self.gru_bptt * gru_slot_size(hh, ii) + 17 * hh)
+        if self.gru.mode:
+            hh, ii = self.gru.hidden, self.gru_inputs()
+            total += 8 * (4 * gru_n_params(hh, ii) + self.gru.bptt * gru_slot_size(hh, ii) + 17 * hh)
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
     def cm_inputs(self) -> int:
-        """Inputs of the CM mixers without the GRU's: every model, the match models, bias."""
-        return len(self.orders) + len(self.dp_orders) + len(self.dp_sparse) + 5 + len(self.codon_extra)
+        """Inputs of the CM mixers: every model, a constant 0 (the slot of the removed STCM: the
+        weights' start 65536 // inputs and the GRU's input count depend on it), the 2 match models,
+        the codon model, the bias."""
+        return len(self.orders) + len(self.dp_orders) + 5 + len(self.codon_extra)
 
     def gru_inputs(self) -> int:
         """The GRU's inputs per step: every CM model's prediction (not the bias), the decision's
-        node (3, one-hot), the last base (4, one-hot) and, as a mixer (mode 2), the CM mixers' and
-        both SSE stages' outputs (3)."""
-        return self.cm_inputs() - 1 + 7 + (3 if self.gru_mode == 2 else 0)
+        node (3, one-hot), the last base (4, one-hot) and the CM mixers' and both SSE stages'
+        outputs (3)."""
+        return self.cm_inputs() - 1 + 7 + 3
+
+
+def _fields(cls) -> list[tuple[dataclasses.Field, object]]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return [(f, hints[f.name]) for f in dataclasses.fields(cls)]
+
+
+_HINTS: dict = {}
+
+
+def _item_type(hint):
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else None
+
+
+def _to_json(value, hint):
+    item = _item_type(hint)
+    if item is not None:
+        return [int(x) for x in value]
+    return int(value)
+
+
+def _from_json(value, hint):
+    item = _item_type(hint)
+    if item is not None:
+        return tuple(item(int(x)) for x in value)
+    return hint(int(value))
+
+
+def _check_type(name: str, value, hint) -> None:
+    item = _item_type(hint)
+    if item is not None:
+        if not isinstance(value, tuple):
+            raise ValueError(f"{name} must be a tuple")
+        if item is int and any(type(x) is not int for x in value):
+            raise ValueError(f"{name} must hold integers")
+    elif hint is int and type(value) is not int:
+        raise ValueError(f"{name} must be an integer")
 
 
 def gru_layout(hh, ii):
