@@ -27,8 +27,6 @@ def describe_model(p: dict) -> str:
     if p.get("codon_order"):
         parts.append(f"codon model (order {p['codon_order']}"
                      + (f", extra tables {','.join(map(str, p['codon_extra']))}" if p.get("codon_extra") else "") + ")")
-    if p.get("stcm_order"):
-        parts.append(f"STCM on order {p['stcm_order']}")
     parts.append(f"tolerant match models on {p.get('match_min')}-mers")
     mode = p.get("gru_mode", 0)
     if mode:

@@ -30,7 +30,7 @@ class BaseEncoder:
 
     def encode(self, bases: np.ndarray, progress: Progress = None, costs: np.ndarray | None = None) -> bytes:
         """The coded bytes of ``bases``; ``costs`` (int64, one per base), when given, receives what
-        each base cost in 1/256 bit, for learning curves (``dnacomp.curve``)."""
+        each base cost in 1/256 bit, for learning curves (``dnacomp.measure.curve``)."""
         bases = np.ascontiguousarray(bases, dtype=np.uint8)
         n = bases.shape[0]
         cost_out = _NO_COSTS if costs is None else costs
