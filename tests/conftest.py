@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from paths import CORPUS
 
 # A child `dnacomp` prints what it would on a machine whose kernels are compiled: the one-line
 # "compiling kernels" notice of a cold kernel cache is tested in test_kernel_cache.py (which turns
@@ -32,7 +31,6 @@ os.environ.setdefault("DNACOMP_COMPILE_NOTICE", "0")
 # children start with the default disposition, whatever started pytest.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
-CORPUS = Path(os.environ.get("DNACOMP_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 def _corpus_params(kind: str) -> list:

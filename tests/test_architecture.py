@@ -10,7 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from paths import REPO
+
+ROOT = REPO
 
 
 def _lint_imports() -> str:

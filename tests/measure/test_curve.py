@@ -1,13 +1,13 @@
 """Learning curves (dnacomp/measure/curve.py): the per-base costs are the ones the coder pays."""
-from pathlib import Path
 
 import numpy as np
+from paths import LAMBDA_FA
 
 import dnacomp
 from dnacomp.archive import inspect_stream
 from dnacomp.measure.curve import base_costs, main, windowed
 
-LAMBDA = Path(__file__).resolve().parents[1] / "reference" / "lambda_virus.fa"
+LAMBDA = LAMBDA_FA
 
 
 def test_costs_add_up_to_the_coded_bases(tmp_path):

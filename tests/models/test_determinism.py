@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import LAMBDA_FA
 
 from dnacomp.models.levels import DEFAULT_LEVEL
 
-REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "lambda_virus.fa"
+pytestmark = pytest.mark.slow  # compiles the kernels for three CPU targets
+
+REFERENCE = LAMBDA_FA
 TARGETS = ["generic", "haswell", "host"]
 
 

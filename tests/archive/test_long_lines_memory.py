@@ -27,6 +27,8 @@ import sys
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # measures peak RSS of child runs on 9-20 MB lines
+
 L = 9 << 20
 SLACK = 16 << 20
 DNACOMP = [sys.executable, "-m", "dnacomp"]

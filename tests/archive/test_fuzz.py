@@ -3,11 +3,10 @@ import io
 import time
 
 import pytest
+from fuzzing import SEED_FILES, Report, check_case, claim_more_bases, fuzz, make_archive, reseal, split_archive
 
 from dnacomp.archive import decompress_stream
 from dnacomp.errors import ArchiveError
-from fuzzing import (SEED_FILES, Report, check_case, claim_more_bases, fuzz, make_archive, reseal,
-                     split_archive)
 
 
 def test_fuzzed_archives_fail_cleanly_or_restore_exactly():
@@ -52,6 +51,7 @@ def test_a_block_claiming_100m_bases_is_rejected_within_a_second():
 def test_fuzz_seeds_include_a_gru_archive():
     """Guards the fuzzer: damage also reaches the GRU's decoder (format version 3)."""
     from fuzzing import GRU_SEEDS
+
     from dnacomp.archive import inspect_stream
     assert GRU_SEEDS
     stats = inspect_stream(io.BytesIO(make_archive(SEED_FILES[GRU_SEEDS[0]], model="gru")))

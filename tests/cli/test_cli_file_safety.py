@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 import dnacomp
 from dnacomp.fileio import write_fully
 
-REPO = Path(__file__).resolve().parent.parent
 LAMBDA = (REPO / "reference" / "lambda_virus.fa").read_bytes()
 
 

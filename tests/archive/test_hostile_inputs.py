@@ -121,6 +121,7 @@ def test_full_disk_on_stdout_is_one_line(tmp_path):
     assert path.exists()
 
 
+@pytest.mark.slow
 def test_sigint_mid_run_leaves_nothing(tmp_path):
     path = tmp_path / "big.fa"
     acgt = bytes(b"ACGT"[b & 3] for b in range(256))
@@ -147,6 +148,7 @@ def test_sigint_mid_run_leaves_nothing(tmp_path):
     assert digest(path) == before
 
 
+@pytest.mark.slow
 def test_a_100_mb_line_is_handled(tmp_path):
     """One sequence line of 100 MB (unwrapped assemblies exist): chunks grow to the line."""
     path = tmp_path / "oneline.fa"
@@ -166,6 +168,7 @@ def test_a_100_mb_line_is_handled(tmp_path):
     assert digest(restored) == before == digest(path)
 
 
+@pytest.mark.slow
 def test_a_fastq_read_over_64_mbp_round_trips():
     """Issue 12 item 6: one read of 2^26 + 1 bases (ultra-long nanopore reads exist), so one block
     of 128 MiB built by growing the chunk 16 times. Mostly N with constant qualities, so that the

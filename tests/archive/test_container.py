@@ -6,9 +6,18 @@ import zlib
 
 import pytest
 
-from dnacomp.container import (MAGIC, Block, Footer, next_member, read_block_or_footer, read_header, write_block,
-                               write_footer, write_header)
 from dnacomp import archive
+from dnacomp.container import (
+    MAGIC,
+    Block,
+    Footer,
+    next_member,
+    read_block_or_footer,
+    read_header,
+    write_block,
+    write_footer,
+    write_header,
+)
 from dnacomp.errors import ArchiveError
 
 

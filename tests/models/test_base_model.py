@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import CORPUS, GOLDEN
 
 from dnacomp.coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from dnacomp.errors import ArchiveError
@@ -19,7 +19,7 @@ from dnacomp.models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, params_for_
 from dnacomp.models.params import GruParams, ModelParams
 
 LEVELS = list(range(1, 10))
-LAMBDA = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "fasta" / "lambda_virus.fa.gz"
+LAMBDA = CORPUS / "fasta" / "lambda_virus.fa.gz"
 
 # a small model with every optional part switched on (hashed and direct count models, probability
 # and codon models, inverted repeats)
@@ -127,10 +127,7 @@ def test_kernel_call_boundaries_do_not_matter(params, monkeypatch):
     whole = BaseEncoder(params).encode(bases)
     for enc_slice, dec_slice in ((997, 1 << 20), (1 << 20, 1231), (64, 4096)):
         monkeypatch.setattr(basecodec, "SLICE", enc_slice)
-        if hasattr(basecodec, "DECODE_SLICE"):
-            monkeypatch.setattr(basecodec, "DECODE_SLICE", dec_slice)
-        else:
-            monkeypatch.setattr(basecodec, "SLICE", dec_slice)
+        monkeypatch.setattr(basecodec, "DECODE_SLICE", dec_slice)
         sliced = BaseEncoder(params).encode(bases)
         assert sliced == whole
         np.testing.assert_array_equal(BaseDecoder(params).decode(whole, bases.shape[0]), bases)
@@ -266,7 +263,7 @@ def test_the_generated_header_form_is_the_one_every_golden_archive_carries():
     from dnacomp.archive import inspect_stream
     from dnacomp.models.levels import MODELS
 
-    goldens = sorted((Path(__file__).resolve().parents[1] / "reference" / "golden").glob("*.dnac"))
+    goldens = sorted(GOLDEN.glob("*.dnac"))
     assert goldens
     for archive in goldens:
         with archive.open("rb") as f:

@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import GOLDEN
 
 import dnacomp
 from dnacomp import kernel_cache
 from dnacomp.cli import main
 
 PACKAGE = Path(dnacomp.__file__).resolve().parent
-GOLDEN = Path(__file__).resolve().parents[1] / "reference" / "golden" / "lambda_virus.fa.L1.dnac"
+GOLDEN_L1 = GOLDEN / "lambda_virus.fa.L1.dnac"
 ONE = b">one record\nACGTACGTTGCAACGTNNACGTACGTAAAACCCGGGTTT\n"
 NOTICE_START = "dnacomp: compiling kernels for this CPU"
 
@@ -62,6 +63,7 @@ def runs(tmp_path_factory):
                 in_package_after=_package_cache_files())
 
 
+@pytest.mark.slow
 def test_first_run_says_once_on_stderr_that_it_compiles(runs):
     cold = runs["cold"]
     assert cold.returncode == 0, cold.stderr.decode()
@@ -106,7 +108,7 @@ print("exit", code, "numba" if "numba" in sys.modules else "no-numba", file=sys.
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["compress", "--help"], ["info", str(GOLDEN)]],
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["compress", "--help"], ["info", str(GOLDEN_L1)]],
                          ids=["help", "version", "compress-help", "info"])
 def test_commands_that_code_nothing_do_not_import_numba(args):
     res = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, env=_env(), timeout=120)

@@ -7,9 +7,21 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dnacomp.codecs.quality import (F_DELTA, F_POS, F_Q1, F_Q2, F_Q3, MAX_POS_SHIFT, MAX_SYMBOLS, QualParams,
-                                    _huffman_lengths, _mask, choose_params,
-                                    decode_qualities, encode_qualities)
+from dnacomp.codecs.quality import (
+    F_DELTA,
+    F_POS,
+    F_Q1,
+    F_Q2,
+    F_Q3,
+    MAX_POS_SHIFT,
+    MAX_SYMBOLS,
+    QualParams,
+    _huffman_lengths,
+    _mask,
+    choose_params,
+    decode_qualities,
+    encode_qualities,
+)
 from dnacomp.errors import ArchiveError
 
 ACGT = np.frombuffer(b"ACGT", dtype=np.uint8)

@@ -6,14 +6,13 @@ level 9 takes minutes, so it runs only with DNACOMP_SLOW=1; every other combinat
 import gzip
 import hashlib
 import os
-from pathlib import Path
 
 import pytest
+from paths import CORPUS
 
 import dnacomp
 from dnacomp.models.levels import DEFAULT_LEVEL
 
-CORPUS = Path(os.environ.get("DNACOMP_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 FILES = sorted(CORPUS.glob("fast[aq]/*.gz")) if CORPUS.is_dir() else []
 BIG = {"dm3_upstream2000.fa.gz"}
 SLOW = os.environ.get("DNACOMP_SLOW") == "1"

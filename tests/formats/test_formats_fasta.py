@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pytest
 from Bio import SeqIO
+from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,6 @@ from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fasta import parse_fasta_chunk, unparse_fasta_chunk
 from dnacomp.formats.residues import join_residues
-from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
 from dnacomp.formats.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 TEST_DIR = REPO / ".test"
 
 

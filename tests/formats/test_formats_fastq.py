@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 from Bio import SeqIO
+from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +14,6 @@ from dnacomp.errors import InputFormatError
 from dnacomp.formats.chunks import iter_chunks
 from dnacomp.formats.fastq import parse_fastq_chunk, unparse_fastq_chunk
 from dnacomp.formats.residues import join_residues
-from chunk_round_trip import chunked_round_trip as shared_chunked_round_trip
 from dnacomp.formats.streams import ChunkStreams, FieldReader
 
 # --- helpers ----------------------------------------------------------------------------------------

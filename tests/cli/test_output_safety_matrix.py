@@ -28,10 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 import dnacomp
 
-REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # 108 CLI runs (all 324 with DNACOMP_FULL_MATRIX=1)
+
 LAMBDA = (REPO / "reference" / "lambda_virus.fa").read_bytes()
 BIG = LAMBDA * 12  # ~0.6 MB: a level-1 run long enough to be interrupted mid-way
 

@@ -9,12 +9,12 @@ import struct
 from pathlib import Path
 
 import pytest
+from paths import GOLDEN
 
 import dnacomp
 from dnacomp.archive import READABLE_VERSIONS
 from dnacomp.container import MAGIC
 
-GOLDEN = Path(__file__).resolve().parents[1] / "reference" / "golden"
 ARCHIVES = sorted(GOLDEN.glob("*.dnac"))
 
 
@@ -78,6 +78,7 @@ def test_info_accepts_every_golden_archive_and_agrees_with_test(archive):
     """`info` checks the header's metadata and the footer against the blocks: every archive
     ever written passes those checks, and `info` reports what `test` finds."""
     import io
+
     from dnacomp.archive import decompress_stream, inspect_stream
     info = inspect_stream(io.BytesIO(archive.read_bytes()))
     test = decompress_stream(io.BytesIO(archive.read_bytes()), None)

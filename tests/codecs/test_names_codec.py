@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from paths import CORPUS
 
 from dnacomp.codecs.names import decode_names, encode_names
 from dnacomp.errors import ArchiveError
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 FASTQ = sorted((CORPUS / "fastq").glob("*.gz")) if (CORPUS / "fastq").is_dir() else []
 DM3 = CORPUS / "fasta" / "dm3_upstream2000.fa.gz"
 

@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dnacomp.coding.varint import (decode_svarints, decode_uvarints, decode_uvarints_at, encode_svarints,
-                                   encode_uvarints, zigzag_decode, zigzag_encode)
+from dnacomp.coding.varint import (
+    decode_svarints,
+    decode_uvarints,
+    decode_uvarints_at,
+    encode_svarints,
+    encode_uvarints,
+    zigzag_decode,
+    zigzag_encode,
+)
 from dnacomp.errors import ArchiveError
 from dnacomp.formats.residues import first_invalid, join_residues, split_residues
 
