@@ -19,6 +19,7 @@ Results and errors
 The API is imported on first use (``dnacomp.compress_file``), so that ``import dnacomp`` and the
 command line's ``--help`` stay fast; the kernels (numba) load only when data is coded.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -26,21 +27,54 @@ from typing import TYPE_CHECKING
 from .version import __version__
 
 __all__ = [
-    "compress_file", "decompress_file", "test_file", "archive_info", "compress_bytes",
-    "decompress_bytes", "compress_stream", "decompress_stream", "open_archive", "default_archive_name",
-    "default_restored_name", "SUFFIX", "DEFAULT_LEVEL", "DEFAULT_MODEL", "MODELS", "LEVEL_DESCRIPTIONS",
-    "READ_LEVEL_DESCRIPTIONS", "warm_up", "ArchiveStats", "DnacompError", "ArchiveError", "InputFormatError",
+    "compress_file",
+    "decompress_file",
+    "test_file",
+    "archive_info",
+    "compress_bytes",
+    "decompress_bytes",
+    "compress_stream",
+    "decompress_stream",
+    "open_archive",
+    "default_archive_name",
+    "default_restored_name",
+    "SUFFIX",
+    "DEFAULT_LEVEL",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "LEVEL_DESCRIPTIONS",
+    "READ_LEVEL_DESCRIPTIONS",
+    "warm_up",
+    "ArchiveStats",
+    "DnacompError",
+    "ArchiveError",
+    "InputFormatError",
     "__version__",
 ]
 
-_HOME = {"ArchiveStats": "archive", "DnacompError": "errors", "ArchiveError": "errors",
-         "InputFormatError": "errors"}
+_HOME = {"ArchiveStats": "archive", "DnacompError": "errors", "ArchiveError": "errors", "InputFormatError": "errors"}
 
 if TYPE_CHECKING:
-    from .api import (DEFAULT_LEVEL, DEFAULT_MODEL, LEVEL_DESCRIPTIONS, MODELS, READ_LEVEL_DESCRIPTIONS, SUFFIX,
-                      archive_info, compress_bytes, compress_file, compress_stream, decompress_bytes,
-                      decompress_file, decompress_stream, default_archive_name, default_restored_name,
-                      open_archive, test_file, warm_up)
+    from .api import (
+        DEFAULT_LEVEL,
+        DEFAULT_MODEL,
+        LEVEL_DESCRIPTIONS,
+        MODELS,
+        READ_LEVEL_DESCRIPTIONS,
+        SUFFIX,
+        archive_info,
+        compress_bytes,
+        compress_file,
+        compress_stream,
+        decompress_bytes,
+        decompress_file,
+        decompress_stream,
+        default_archive_name,
+        default_restored_name,
+        open_archive,
+        test_file,
+        warm_up,
+    )
     from .archive import ArchiveStats
     from .errors import ArchiveError, DnacompError, InputFormatError
 
@@ -49,6 +83,7 @@ def __getattr__(name: str):
     if name not in __all__:
         raise AttributeError(f"module 'dnacomp' has no attribute {name!r}")
     import importlib
+
     value = getattr(importlib.import_module(f".{_HOME.get(name, 'api')}", __name__), name)
     globals()[name] = value
     return value

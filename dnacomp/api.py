@@ -11,12 +11,14 @@
 Files are written atomically (temporary file, renamed when complete) and never overwritten
 unless ``force=True``.
 """
+
 from __future__ import annotations
 
 import io
 import os
 import time
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import DnacompError
 from .fileio import atomic_output, open_input
@@ -30,9 +32,23 @@ if TYPE_CHECKING:
 # levels from here. The coding stack (archive.py and below) is imported by the calls that code.
 
 __all__ = [
-    "compress_file", "decompress_file", "test_file", "archive_info", "compress_bytes", "decompress_bytes",
-    "compress_stream", "decompress_stream", "open_archive", "default_archive_name", "default_restored_name",
-    "warm_up", "DEFAULT_LEVEL", "DEFAULT_MODEL", "MODELS", "LEVEL_DESCRIPTIONS", "READ_LEVEL_DESCRIPTIONS",
+    "compress_file",
+    "decompress_file",
+    "test_file",
+    "archive_info",
+    "compress_bytes",
+    "decompress_bytes",
+    "compress_stream",
+    "decompress_stream",
+    "open_archive",
+    "default_archive_name",
+    "default_restored_name",
+    "warm_up",
+    "DEFAULT_LEVEL",
+    "DEFAULT_MODEL",
+    "MODELS",
+    "LEVEL_DESCRIPTIONS",
+    "READ_LEVEL_DESCRIPTIONS",
     "SUFFIX",
 ]
 
@@ -59,13 +75,22 @@ def default_restored_name(path: str) -> str:
     return path[: -len(SUFFIX)]
 
 
-def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
-                    threads: int = 1, progress: Progress = None, model: str = DEFAULT_MODEL) -> ArchiveStats:
+def compress_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    level: int = DEFAULT_LEVEL,
+    source: str = "<stdin>",
+    threads: int = 1,
+    progress: Progress = None,
+    model: str = DEFAULT_MODEL,
+) -> ArchiveStats:
     """Compresses the FASTA/FASTQ bytes read from ``src`` (plain; see ``fileio.open_input`` for
     gzip) into a .dnac archive written to ``dst``. ``source`` names the input in error messages;
     ``threads`` > 1 codes the side streams beside the bases (the same archive for any number);
     ``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     from .archive import compress_stream as compress
+
     return compress(src, dst, level=level, source=source, threads=threads, progress=progress, model=model)
 
 
@@ -75,6 +100,7 @@ def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress
     whole against the original's sha256: any mismatch is an ArchiveError. Concatenated archives
     restore to the concatenation of their originals."""
     from .archive import decompress_stream as decompress
+
     return decompress(src, dst, progress=progress)
 
 
@@ -84,26 +110,35 @@ def open_archive(path: str):
     if path == "-":
         import sys
         from contextlib import nullcontext
+
         return nullcontext(sys.stdin.buffer)
     if os.path.isdir(path):
         raise DnacompError(f"{path}: is a directory")
     return open(path, "rb")
 
 
-def compress_file(path: str, out_path: str | None = None, *, level: int = DEFAULT_LEVEL, threads: int = 1,
-                  force: bool = False, progress: Progress = None, model: str = DEFAULT_MODEL) -> ArchiveStats:
+def compress_file(
+    path: str,
+    out_path: str | None = None,
+    *,
+    level: int = DEFAULT_LEVEL,
+    threads: int = 1,
+    force: bool = False,
+    progress: Progress = None,
+    model: str = DEFAULT_MODEL,
+) -> ArchiveStats:
     """Compresses the file ``path`` (plain or gzipped) into ``out_path`` (default: path + .dnac),
     written atomically and never over an existing file unless ``force``. ``model``: "cm"
     (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     out_path = out_path or default_archive_name(path)
     refuse_same_file(path, out_path)
     with open_input(path) as src, atomic_output(out_path, force) as dst:
-        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress,
-                               model=model)
+        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress, model=model)
 
 
-def decompress_file(path: str, out_path: str | None = None, *, force: bool = False,
-                    progress: Progress = None) -> ArchiveStats:
+def decompress_file(
+    path: str, out_path: str | None = None, *, force: bool = False, progress: Progress = None
+) -> ArchiveStats:
     """Restores the archive ``path`` into ``out_path`` (default: path without .dnac), verified,
     written atomically and never over an existing file unless ``force``."""
     out_path = out_path or default_restored_name(path)
@@ -121,6 +156,7 @@ def test_file(path: str, progress: Progress = None) -> ArchiveStats:
 def archive_info(path: str) -> ArchiveStats:
     """The stream sizes of an archive, read and checked without decoding it (``dnacomp info``)."""
     from .archive import inspect_stream
+
     with open_archive(path) as src:
         stats = inspect_stream(src)
     if path != "-":
@@ -131,6 +167,7 @@ def archive_info(path: str) -> ArchiveStats:
 def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1, model: str = DEFAULT_MODEL) -> bytes:
     """The archive of the FASTA/FASTQ bytes ``data``."""
     from .archive import compress_stream as compress
+
     out = io.BytesIO()
     compress(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model)
     return out.getvalue()
@@ -148,8 +185,10 @@ def decompress_bytes(data: bytes) -> bytes:
 #: tiny inputs that reach every kernel: two records, so that names are tokenised; an N, lowercase
 #: and IUPAC codes; FASTQ qualities with an N read position
 _FASTA = b">chr1 test 1\nACGTACGTNNNNacgtacgtRYKM\nACGTAC\n>chr2 test 2\n" + b"ACGTTGCA" * 40 + b"\n"
-_FASTQ = (b"@r1/1 x:1:2\nACGTNACGTTGCAACG\n+\nIIII#IIIHHHGGGFF\n@r2/1 x:1:3\nTTGCAACGTAGCTAGC\n+\n"
-          b"HHHHHIIIIIGGGFFE\n@r3/1 x:2:4\nGGGTTTAAACCCGGGA\n+\nIIIIIHHHHHGGGGGF\n")
+_FASTQ = (
+    b"@r1/1 x:1:2\nACGTNACGTTGCAACG\n+\nIIII#IIIHHHGGGFF\n@r2/1 x:1:3\nTTGCAACGTAGCTAGC\n+\n"
+    b"HHHHHIIIIIGGGFFE\n@r3/1 x:2:4\nGGGTTTAAACCCGGGA\n+\nIIIIIHHHHHGGGGGF\n"
+)
 
 
 def warm_up(say: Callable[[str], None] = print) -> int:
@@ -170,9 +209,13 @@ def warm_up(say: Callable[[str], None] = print) -> int:
             status |= 0 if ok else 1
             fresh = compiled_kernels()[before:]
             what = f"compiled {len(fresh)} kernel{'s' if len(fresh) != 1 else ''}" if fresh else "all kernels cached"
-            say(f"  {kind} --model {model}: round trip {'OK' if ok else 'FAILED'}, {what} "
-                f"({time.perf_counter() - t0:.1f} s)")
+            say(
+                f"  {kind} --model {model}: round trip {'OK' if ok else 'FAILED'}, {what} "
+                f"({time.perf_counter() - t0:.1f} s)"
+            )
     total = len(compiled_kernels())
-    say(f"dnacomp warmup: {'done' if status == 0 else 'FAILED'} in {time.perf_counter() - started:.1f} s; "
-        f"{total} kernel{'s' if total != 1 else ''} compiled now, the next runs load them from the cache")
+    say(
+        f"dnacomp warmup: {'done' if status == 0 else 'FAILED'} in {time.perf_counter() - started:.1f} s; "
+        f"{total} kernel{'s' if total != 1 else ''} compiled now, the next runs load them from the cache"
+    )
     return status

@@ -8,6 +8,7 @@ carries over from block to block, so blocks decode in order only.
 Threads: the codecs of the side streams (``codecs/fields.py``) run in a worker thread beside the
 base model (all of them release the GIL), which changes nothing in the archive.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,14 +17,27 @@ import stat
 import time
 import typing
 import zlib
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO
 
 from .codecs.fields import decode_fields, encode_fields, method_name
-from .container import (MAX_BLOCK_RAW, Block, Footer, check_footer, describe_size, next_member, read_block_or_footer,
-                        read_meta, read_version, write_block, write_footer, write_header)
+from .container import (
+    MAX_BLOCK_RAW,
+    Block,
+    Footer,
+    check_footer,
+    describe_size,
+    next_member,
+    read_block_or_footer,
+    read_meta,
+    read_version,
+    write_block,
+    write_footer,
+    write_header,
+)
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
 from .formats import PARSERS, UNPARSERS
@@ -66,8 +80,10 @@ def read_header(f: BinaryIO) -> tuple[int, dict]:
     version does not have (the GRU before version 3). Each field is checked by ``check_meta``."""
     version = read_version(f)
     if version not in READABLE_VERSIONS:
-        raise ArchiveError(f"archive format version {version} is not supported "
-                           f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+        raise ArchiveError(
+            f"archive format version {version} is not supported "
+            f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})"
+        )
     meta = read_meta(f, version)
     base_model = meta.get("base_model")
     if version < GRU_VERSION and isinstance(base_model, dict) and base_model.get("gru_mode"):
@@ -101,10 +117,18 @@ class ArchiveStats:
     def bits_per_base(self) -> float:
         return 8 * self.archive_bytes / self.n_symbols if self.n_symbols else 0.0
 
-    def add_member(self, other: "ArchiveStats") -> None:
+    def add_member(self, other: ArchiveStats) -> None:
         """Totals over concatenated archives (kind, level and model are the first one's)."""
-        for name in ("input_bytes", "archive_bytes", "n_symbols", "n_bases", "n_records", "n_blocks", "seconds",
-                     "n_members"):
+        for name in (
+            "input_bytes",
+            "archive_bytes",
+            "n_symbols",
+            "n_bases",
+            "n_records",
+            "n_blocks",
+            "seconds",
+            "n_members",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name, coded in other.stream_bytes.items():
             self.stream_bytes[name] = self.stream_bytes.get(name, 0) + coded
@@ -131,9 +155,17 @@ class _CountingWriter:
         return len(data)
 
 
-def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL, source: str = "<stdin>",
-                    threads: int = 1, progress: Progress = None, chunk_size: int = CHUNK_SIZE,
-                    model: str = DEFAULT_MODEL) -> ArchiveStats:
+def compress_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    level: int = DEFAULT_LEVEL,
+    source: str = "<stdin>",
+    threads: int = 1,
+    progress: Progress = None,
+    chunk_size: int = CHUNK_SIZE,
+    model: str = DEFAULT_MODEL,
+) -> ArchiveStats:
     """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``."""
     params_for_level(level, model=model)  # a bad level or model fails before any input is read
     head, src = sniff_stream(src)
@@ -146,6 +178,7 @@ def compress_stream(src: BinaryIO, dst: BinaryIO, *, level: int = DEFAULT_LEVEL,
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
     from .models.basecodec import BaseEncoder
+
     encoder = BaseEncoder(params)
     started = time.perf_counter()
     pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
@@ -178,13 +211,22 @@ def _check_chunk_size(chunk: bytes, source: str, first_line: int) -> None:
     """A chunk is one block, and a line or FASTQ record is never cut: input with a line or record
     too long for a block is refused before coding it (``write_block`` would refuse the block)."""
     if len(chunk) > MAX_BLOCK_RAW:
-        raise DnacompError(f"{source} (line {first_line}): {len(chunk)} bytes of input that cannot be cut "
-                           f"(one line or FASTQ record), over the {describe_size(MAX_BLOCK_RAW)} an "
-                           f"archive block may hold")
+        raise DnacompError(
+            f"{source} (line {first_line}): {len(chunk)} bytes of input that cannot be cut "
+            f"(one line or FASTQ record), over the {describe_size(MAX_BLOCK_RAW)} an "
+            f"archive block may hold"
+        )
 
 
-def _encode_block(index: int, raw_len: int, raw_crc: int, streams: ChunkStreams, encoder: BaseEncoder,
-                  pool: Executor | None, progress: Progress) -> Block:
+def _encode_block(
+    index: int,
+    raw_len: int,
+    raw_crc: int,
+    streams: ChunkStreams,
+    encoder: BaseEncoder,
+    pool: Executor | None,
+    progress: Progress,
+) -> Block:
     n_bases = len(streams.bases)
     # the progress bar counts input bytes; bases are nearly all of them
     scale = raw_len / n_bases if n_bases else 0.0
@@ -198,8 +240,9 @@ def _encode_block(index: int, raw_len: int, raw_crc: int, streams: ChunkStreams,
         done += n
 
     if pool is not None:  # the side streams code in the pool while the bases code here
-        coded_fields_future = pool.submit(encode_fields, streams.kind, streams.fields, streams.n_symbols,
-                                          streams.n_records)
+        coded_fields_future = pool.submit(
+            encode_fields, streams.kind, streams.fields, streams.n_symbols, streams.n_records
+        )
         coded_bases = encoder.encode(streams.bases, on_bases)
         coded_fields = coded_fields_future.result()
     else:
@@ -225,8 +268,14 @@ _PARAM_TYPES = ModelParams.header_types()
 def _json_type(value) -> str:
     if isinstance(value, bool):
         return "true/false"
-    return {int: "an integer", float: "a floating-point number", str: "a string", list: "an array",
-            dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        int: "an integer",
+        float: "a floating-point number",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _check_param(name: str, value) -> None:
@@ -243,8 +292,10 @@ def _check_param(name: str, value) -> None:
     for i, item in items:
         where = f"base_model.{name}" + ("" if i is None else f"[{i}]")
         if item_type is bool and not (type(item) in (bool, int) and item in (0, 1)):
-            raise ArchiveError(f"corrupt header ({where} must be 0 or 1, not {_json_type(item)}"
-                               f"{f' {item}' if type(item) is int else ''})")
+            raise ArchiveError(
+                f"corrupt header ({where} must be 0 or 1, not {_json_type(item)}"
+                f"{f' {item}' if type(item) is int else ''})"
+            )
         if item_type is int and type(item) is not int:
             raise ArchiveError(f"corrupt header ({where} must be an integer, not {_json_type(item)})")
 
@@ -324,6 +375,7 @@ def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress) 
     kind, level, params = check_meta(meta)
     unparse = UNPARSERS[kind]
     from .models.basecodec import BaseDecoder
+
     decoder = BaseDecoder(params)
     sha = hashlib.sha256()
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
@@ -363,10 +415,10 @@ def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> byt
     _check_block(block)
     n_bases, coded = block.streams[BASES]
     bases = decoder.decode(coded, n_bases)
-    fields = decode_fields(kind, {name: s for name, s in block.streams.items() if name != BASES},
-                           block.n_symbols, block.n_records)
-    streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols,
-                           n_records=block.n_records)
+    fields = decode_fields(
+        kind, {name: s for name, s in block.streams.items() if name != BASES}, block.n_symbols, block.n_records
+    )
+    streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols, n_records=block.n_records)
     try:
         chunk = unparse(streams)
     except DnacompError:

@@ -8,6 +8,7 @@ The command line codes through the public API only (``dnacomp.api``, listed in
 kernel cache's compile notice) and the measuring layer (``measure``: ``bench``, the ``info``
 report). ``pyproject.toml``'s import contracts keep it from reaching further down.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ import signal
 import stat
 import sys
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import DnacompError
 from .jobs import Job, display_name, plan_jobs, still_same_file
@@ -46,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dnacomp",
         description="Lossless compressor for FASTA and FASTQ (plain, gzipped or stdin). Bases are "
-                    "predicted by mixed k-mer context models and arithmetic coded; headers, line "
-                    "layout, N runs, IUPAC codes, lowercase and qualities are kept exactly.",
+        "predicted by mixed k-mer context models and arithmetic coded; headers, line "
+        "layout, N runs, IUPAC codes, lowercase and qualities are kept exactly.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -63,28 +64,50 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="print sizes and bits/base per file")
     common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
-    levels = "\n".join(f"  -{lv}  FASTA: {text}\n      FASTQ: {READ_LEVEL_DESCRIPTIONS[lv]}"
-                       for lv, text in sorted(LEVEL_DESCRIPTIONS.items()))
-    comp = sub.add_parser("compress", aliases=["c"], parents=[common], help="FASTA/FASTQ -> .dnac",
-                          description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\n"
-                          "levels (they set the base model; FASTQ qualities and read names use the same\n"
-                          "models at every level):\n" + levels,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    levels = "\n".join(
+        f"  -{lv}  FASTA: {text}\n      FASTQ: {READ_LEVEL_DESCRIPTIONS[lv]}"
+        for lv, text in sorted(LEVEL_DESCRIPTIONS.items())
+    )
+    comp = sub.add_parser(
+        "compress",
+        aliases=["c"],
+        parents=[common],
+        help="FASTA/FASTQ -> .dnac",
+        description="Compress FASTA/FASTQ files ('-' = stdin) into .dnac archives.\n\n"
+        "levels (they set the base model; FASTQ qualities and read names use the same\n"
+        "models at every level):\n" + levels,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     comp.add_argument("files", nargs="+", metavar="FILE", help="FASTA/FASTQ files, plain or gzipped ('-' = stdin)")
     for lv in range(1, 10):
         comp.add_argument(f"-{lv}", dest="level", action="store_const", const=lv, help=argparse.SUPPRESS)
     comp.add_argument("-l", "--level", dest="level", type=int, choices=range(1, 10), metavar="N", help=LEVEL_HELP)
-    comp.add_argument("--model", choices=MODELS, default=DEFAULT_MODEL,
-                      help="base model: 'cm' = context models and mixers (default); 'gru' = the same plus a "
-                           "small GRU network, trained online while coding, that mixes all their predictions "
-                           "(no weights stored; 0.01-0.2%% smaller on genomes, 0.7%% on read bases; "
-                           "250-400 k bases/s, ~4x slower)")
-    comp.add_argument("-T", "--threads", type=int, default=1, metavar="N",
-                      help="threads for the side streams beside the base model (same archive for any N)")
+    comp.add_argument(
+        "--model",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        help="base model: 'cm' = context models and mixers (default); 'gru' = the same plus a "
+        "small GRU network, trained online while coding, that mixes all their predictions "
+        "(no weights stored; 0.01-0.2%% smaller on genomes, 0.7%% on read bases; "
+        "250-400 k bases/s, ~4x slower)",
+    )
+    comp.add_argument(
+        "-T",
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="threads for the side streams beside the base model (same archive for any N)",
+    )
     comp.set_defaults(level=DEFAULT_LEVEL, func=cmd_compress)
 
-    dec = sub.add_parser("decompress", aliases=["d"], parents=[common], help=".dnac -> original file",
-                         description="Restore the original files, verified against their checksums.")
+    dec = sub.add_parser(
+        "decompress",
+        aliases=["d"],
+        parents=[common],
+        help=".dnac -> original file",
+        description="Restore the original files, verified against their checksums.",
+    )
     dec.add_argument("files", nargs="+", metavar="FILE", help=".dnac archives ('-' = stdin)")
     dec.set_defaults(func=cmd_decompress)
 
@@ -99,25 +122,35 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     test.set_defaults(func=cmd_test)
 
-    bench = sub.add_parser("bench", help="compare levels and peer tools on one file",
-                           description="Compress, decompress and verify FILE with dnacomp levels and "
-                                       "peer tools found on PATH; print bits/base, speed and peak memory.")
+    bench = sub.add_parser(
+        "bench",
+        help="compare levels and peer tools on one file",
+        description="Compress, decompress and verify FILE with dnacomp levels and "
+        "peer tools found on PATH; print bits/base, speed and peak memory.",
+    )
     bench.add_argument("file", metavar="FILE", help="a FASTA or FASTQ file (plain or gzipped)")
-    bench.add_argument("--levels", default="1,%d,9" % DEFAULT_LEVEL, help="dnacomp levels, comma separated")
-    bench.add_argument("--tools", default="auto",
-                       help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,naf (FASTA), "
-                            "fqzcomp,cram (FASTQ), or 'auto' for every peer of the file's format; "
-                            "missing ones are reported as not available (default: %(default)s)")
+    bench.add_argument("--levels", default=f"1,{DEFAULT_LEVEL},9", help="dnacomp levels, comma separated")
+    bench.add_argument(
+        "--tools",
+        default="auto",
+        help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,naf (FASTA), "
+        "fqzcomp,cram (FASTQ), or 'auto' for every peer of the file's format; "
+        "missing ones are reported as not available (default: %(default)s)",
+    )
     bench.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are reported")
     bench.add_argument("--tsv", metavar="PATH", help="also write the table as TSV")
     bench.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     bench.set_defaults(func=cmd_bench)
 
-    warm = sub.add_parser("warmup", aliases=["selftest"], help="compile the kernels for this CPU ahead, and self-test",
-                          description="Compile every kernel for this machine's CPU into the per-user kernel cache "
-                                      "(what a first run would do, ~1 minute) and check a FASTA and a FASTQ round "
-                                      "trip with each model. Run it once in a container build or before a cluster "
-                                      "job; DNACOMP_CACHE_DIR chooses the cache directory.")
+    warm = sub.add_parser(
+        "warmup",
+        aliases=["selftest"],
+        help="compile the kernels for this CPU ahead, and self-test",
+        description="Compile every kernel for this machine's CPU into the per-user kernel cache "
+        "(what a first run would do, ~1 minute) and check a FASTA and a FASTQ round "
+        "trip with each model. Run it once in a container build or before a cluster "
+        "job; DNACOMP_CACHE_DIR chooses the cache directory.",
+    )
     warm.add_argument("-q", "--quiet", action="store_true", help="print nothing unless a round trip fails")
     warm.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     warm.set_defaults(func=cmd_warmup)
@@ -181,8 +214,14 @@ def _run_jobs(args, jobs: list[Job], work: Callable[[Job], None]) -> int:
 
 
 def _plan(args, default_output: Callable[[str], str]) -> list[Job]:
-    return plan_jobs(args.files, output=args.output, to_stdout=args.stdout, keep=args.keep,
-                     force=args.force, default_output=default_output)
+    return plan_jobs(
+        args.files,
+        output=args.output,
+        to_stdout=args.stdout,
+        keep=args.keep,
+        force=args.force,
+        default_output=default_output,
+    )
 
 
 def _each_file(args, work: Callable[[str], None]) -> int:
@@ -202,6 +241,7 @@ def _remove_input(job: Job) -> None:
 
 def _stdout_writer():
     from .fileio import FullWriter
+
     return FullWriter(sys.stdout.buffer, "<stdout>")
 
 
@@ -214,8 +254,7 @@ def cmd_compress(args) -> int:
         if job.output is None and sys.stdout.isatty() and not args.force:
             raise DnacompError("compressed data not written to a terminal; use -f to force, or -o")
         with open_input(path) as src, _progress_bar(_input_size(path), os.path.basename(source), args.quiet) as bar:
-            options = dict(level=args.level, source=source, threads=args.threads, progress=bar.update,
-                           model=args.model)
+            options = dict(level=args.level, source=source, threads=args.threads, progress=bar.update, model=args.model)
             if job.output is None:
                 dst = _stdout_writer()
                 stats = compress_stream(src, dst, **options)
@@ -226,9 +265,12 @@ def cmd_compress(args) -> int:
                 if path != "-":
                     copy_mode(path, job.output)
         if args.verbose:
-            print(f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
-                  f"{stats.bits_per_base:.4f} bits/base over {stats.n_symbols:,} symbols, "
-                  f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
+            print(
+                f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} -> {stats.archive_bytes:,} bytes, "
+                f"{stats.bits_per_base:.4f} bits/base over {stats.n_symbols:,} symbols, "
+                f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)",
+                file=sys.stderr,
+            )
         _remove_input(job)
 
     if args.threads < 1:
@@ -253,8 +295,11 @@ def cmd_decompress(args) -> int:
                 if path != "-":
                     copy_mode(path, job.output)
         if args.verbose:
-            print(f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} bytes restored and verified, "
-                  f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)", file=sys.stderr)
+            print(
+                f"{source} -> {job.output or '<stdout>'}: {stats.input_bytes:,} bytes restored and verified, "
+                f"{stats.seconds:.1f} s ({stats.input_bytes / 1e6 / max(stats.seconds, 1e-9):.2f} MB/s)",
+                file=sys.stderr,
+            )
         _remove_input(job)
 
     return _run_jobs(args, _plan(args, default_restored_name), work)
@@ -267,8 +312,10 @@ def cmd_test(args) -> int:
     def work(path: str) -> None:
         stats = test_file(path)
         if not args.quiet:
-            print(f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {plural(stats.n_records, 'record')}, "
-                  "sha256 verified)")
+            print(
+                f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {plural(stats.n_records, 'record')}, "
+                "sha256 verified)"
+            )
 
     return _each_file(args, work)
 
@@ -302,6 +349,7 @@ def _refuse_bad_level_flags(parser: argparse.ArgumentParser, argv: list[str]) ->
 
 def _in_main_thread() -> bool:
     import threading
+
     return threading.current_thread() is threading.main_thread()
 
 
@@ -348,8 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         print("dnacomp: interrupted; no partial output was left", file=sys.stderr)
         return 130
     except Terminated as stop:
-        print(f"dnacomp: stopped by {signal.Signals(stop.signum).name}; no temporary file was left",
-              file=sys.stderr)
+        print(f"dnacomp: stopped by {signal.Signals(stop.signum).name}; no temporary file was left", file=sys.stderr)
         die_by_signal(stop.signum)
         raise  # not reached
     except BrokenPipeError:  # the reader left (| head): no message, SIGPIPE's status, like gzip

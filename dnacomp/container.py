@@ -37,11 +37,12 @@ metadata is parsed strictly (``parse_meta``: bounded size, nesting and integers,
 Infinity), and every field is checked by type and range before use (``archive.check_meta``), so
 that even metadata with a valid CRC cannot end in anything but an ArchiveError.
 """
+
 from __future__ import annotations
 
+import io
 import json
 import math
-import io
 import re
 import struct
 import zlib
@@ -120,11 +121,15 @@ def check_block_limits(block: Block) -> None:
     would refuse for its sizes: more than MAX_BLOCK_RAW original bytes, a stream of more than
     MAX_BLOCK_RAW raw or MAX_STREAM_CODED coded bytes, more than MAX_STREAMS streams, a stream
     name that is not ASCII or longer than MAX_STREAM_NAME bytes, or an index beyond a u32."""
+
     def refuse(what: str) -> DnacompError:
         return DnacompError(f"cannot write block {block.index}: {what}")
+
     if block.raw_len > MAX_BLOCK_RAW:
-        raise refuse(f"it holds {block.raw_len} bytes of input, over the {describe_size(MAX_BLOCK_RAW)} "
-                     f"an archive block may hold")
+        raise refuse(
+            f"it holds {block.raw_len} bytes of input, over the {describe_size(MAX_BLOCK_RAW)} "
+            f"an archive block may hold"
+        )
     if not 0 <= block.index <= MAX_U32 or not 0 <= block.raw_crc <= MAX_U32:
         raise refuse("its index or checksum does not fit in 32 bits")
     if len(block.streams) > MAX_STREAMS:
@@ -133,9 +138,11 @@ def check_block_limits(block: Block) -> None:
         if not name.isascii() or len(name) > MAX_STREAM_NAME:
             raise refuse(f"bad stream name {name[:40]!r}")
         if raw_len > MAX_BLOCK_RAW or len(coded) > MAX_STREAM_CODED:
-            raise refuse(f"its stream {name!r} holds {raw_len} bytes, {len(coded)} coded, over the "
-                         f"{describe_size(MAX_BLOCK_RAW)}, {describe_size(MAX_STREAM_CODED)} coded, "
-                         f"a stream may hold")
+            raise refuse(
+                f"its stream {name!r} holds {raw_len} bytes, {len(coded)} coded, over the "
+                f"{describe_size(MAX_BLOCK_RAW)}, {describe_size(MAX_STREAM_CODED)} coded, "
+                f"a stream may hold"
+            )
 
 
 def write_block(out: BinaryIO, block: Block) -> int:
@@ -283,8 +290,13 @@ def parse_meta(packed: bytes) -> dict:
     if _too_deep(text, MAX_META_DEPTH):
         raise _meta_error(f"nests deeper than {MAX_META_DEPTH} levels")
     try:
-        meta = json.loads(text, parse_constant=_reject_constant, parse_int=_bounded_int,
-                          parse_float=_finite_float, object_pairs_hook=_unique_keys)
+        meta = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
         raise _meta_error(f"is not JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(meta, dict):
@@ -398,8 +410,12 @@ def check_footer(footer: Footer, n_blocks: int, total_len: int) -> None:
     """The footer must list exactly the blocks read before it and the original bytes they hold
     (a removed or added block at the end leaves every block's own framing intact)."""
     if footer.n_blocks != n_blocks:
-        raise ArchiveError(f"archive footer does not match its blocks: it lists {footer.n_blocks} block(s), "
-                           f"the archive holds {n_blocks} (blocks missing or added)")
+        raise ArchiveError(
+            f"archive footer does not match its blocks: it lists {footer.n_blocks} block(s), "
+            f"the archive holds {n_blocks} (blocks missing or added)"
+        )
     if footer.total_len != total_len:
-        raise ArchiveError(f"archive footer does not match its blocks: it records {footer.total_len} original "
-                           f"bytes, the blocks hold {total_len}")
+        raise ArchiveError(
+            f"archive footer does not match its blocks: it records {footer.total_len} original "
+            f"bytes, the blocks hold {total_len}"
+        )

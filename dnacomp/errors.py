@@ -3,6 +3,7 @@
 Every error a user can cause by feeding bad input derives from DnacompError, so that the CLI can
 print ``dnacomp: <message>`` without a traceback and still let real bugs surface with --debug.
 """
+
 from __future__ import annotations
 
 

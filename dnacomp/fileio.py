@@ -11,6 +11,7 @@ temporary file beside the target and is renamed over it only once complete (and 
 interrupted or failed run never leaves a truncated archive or a half-restored genome, and never
 replaces an existing file unless asked to.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -20,8 +21,9 @@ import stat
 import sys
 import tempfile
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from .errors import DnacompError
 from .signals import deferred

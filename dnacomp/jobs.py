@@ -16,12 +16,13 @@ refused with a one-line error, following gzip:
 * standard output that is a regular file identical to an input (``dnacomp compress -c x >> x``)
   is refused.
 """
+
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import DnacompError
 
@@ -44,9 +45,13 @@ def display_name(path: str) -> str:
 
 
 def _kind_of(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISDIR, "a directory")):
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -77,8 +82,10 @@ def _check_input(job: Job, *, force: bool, keep: bool, to_stdout: bool) -> None:
     lst = os.lstat(path)  # FileNotFoundError etc. -> the CLI's one-line OSError message
     if stat.S_ISLNK(lst.st_mode):
         if not (force or keep or to_stdout):
-            raise DnacompError(f"{path}: is a symbolic link; use -k to read it and keep it, or -f to "
-                               "also remove the link (never its target)")
+            raise DnacompError(
+                f"{path}: is a symbolic link; use -k to read it and keep it, or -f to "
+                "also remove the link (never its target)"
+            )
         st = os.stat(path)
     else:
         st = lst
@@ -86,18 +93,28 @@ def _check_input(job: Job, *, force: bool, keep: bool, to_stdout: bool) -> None:
         raise DnacompError(f"{path}: is a directory")
     if not stat.S_ISREG(st.st_mode):
         if not force:
-            raise DnacompError(f"{path}: is {_kind_of(st.st_mode)}, not a regular file; use -f to read it "
-                               "anyway (it is never removed)")
+            raise DnacompError(
+                f"{path}: is {_kind_of(st.st_mode)}, not a regular file; use -f to read it anyway (it is never removed)"
+            )
         job.remove_input = False
     elif job.remove_input and not stat.S_ISLNK(lst.st_mode) and st.st_nlink > 1 and not force:
         others = st.st_nlink - 1
-        raise DnacompError(f"{path}: has {others} other link{'s' if others > 1 else ''}; use -k to keep it, "
-                           "or -f to remove this name anyway")
+        raise DnacompError(
+            f"{path}: has {others} other link{'s' if others > 1 else ''}; use -k to keep it, "
+            "or -f to remove this name anyway"
+        )
     job.identity = (lst.st_dev, lst.st_ino)
 
 
-def plan_jobs(files: list[str], *, output: str | None, to_stdout: bool, keep: bool, force: bool,
-              default_output: Callable[[str], str]) -> list[Job]:
+def plan_jobs(
+    files: list[str],
+    *,
+    output: str | None,
+    to_stdout: bool,
+    keep: bool,
+    force: bool,
+    default_output: Callable[[str], str],
+) -> list[Job]:
     """Maps every input to its output and marks the jobs that must not run (``Job.error``).
 
     All checks happen before the first job runs, so a refusal never comes after an input was
@@ -137,8 +154,10 @@ def _refuse_shared_files(jobs: list[Job]) -> None:
             continue
         if job.output is None:
             if stdout_ident is not None and stdout_ident in inputs:
-                job.error = (f"{display_name(job.source)}: standard output is the input file "
-                             f"{inputs[stdout_ident]}; refusing to write over it")
+                job.error = (
+                    f"{display_name(job.source)}: standard output is the input file "
+                    f"{inputs[stdout_ident]}; refusing to write over it"
+                )
             continue
         ident = _identity(job.output)
         if ident is not None and ident in inputs:
@@ -149,8 +168,10 @@ def _refuse_shared_files(jobs: list[Job]) -> None:
         keys = [os.path.normcase(os.path.abspath(job.output))] + ([ident] if ident else [])
         other = next((out_owner[k] for k in keys if k in out_owner), None)
         if other is not None:
-            message = (f"{job.output}: is the output of both {display_name(other.source)} and "
-                       f"{display_name(job.source)}; compress them in separate commands or use -o")
+            message = (
+                f"{job.output}: is the output of both {display_name(other.source)} and "
+                f"{display_name(job.source)}; compress them in separate commands or use -o"
+            )
             job.error = other.error = message
             continue
         for key in keys:

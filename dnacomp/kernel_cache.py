@@ -24,6 +24,7 @@ if neither can, kernels are compiled in memory on every run (slow, but never an 
 container build. This module imports numba only when a kernel module is imported, never for
 ``--help`` or ``info``; it imports nothing of dnacomp but the version.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,15 @@ ESTIMATE = "about 30 s; 1-2 minutes for FASTQ or many records"
 NOTICE_AFTER = 1.0
 
 _LOCK = threading.Lock()
-_state: dict = {"configured": False, "cache_dir": None, "why": "", "notice": None, "noticed": False,
-          "ours": False, "compiled": []}
+_state: dict = {
+    "configured": False,
+    "cache_dir": None,
+    "why": "",
+    "notice": None,
+    "noticed": False,
+    "ours": False,
+    "compiled": [],
+}
 
 
 def cache_root() -> Path:
@@ -80,10 +88,17 @@ def cache_key() -> str:
     cpu = config.CPU_NAME
     if not cpu:
         from llvmlite import binding
+
         cpu = binding.get_host_cpu_name()
     machine = os.uname().machine if hasattr(os, "uname") else sys.platform
-    parts = [__version__, f"py{sys.version_info[0]}.{sys.version_info[1]}", f"numba{numba.__version__}", machine,
-             cpu, sources_digest()]
+    parts = [
+        __version__,
+        f"py{sys.version_info[0]}.{sys.version_info[1]}",
+        f"numba{numba.__version__}",
+        machine,
+        cpu,
+        sources_digest(),
+    ]
     return "-".join("".join(c if c.isalnum() or c in "._+" else "_" for c in str(p)) for p in parts)
 
 

@@ -12,14 +12,15 @@ same way with SIGPIPE and no message. SIGKILL cannot be caught.
 The handlers run in the main thread between Python bytecodes: at the latest when the running
 kernel slice returns (``models.basecodec`` codes ~1 M bases per call, about a second).
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 CAUGHT = (signal.SIGTERM, signal.SIGHUP)
 

@@ -8,6 +8,7 @@ with dnacomp in a child process, and reports peak RSS (ru_maxrss of the child) a
 
 The claim checked: the 1 GB run's peak RSS is within 10% of the 50 MB run's at the same level.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,9 @@ def generate(path: str, megabytes: int, seed: int = 1) -> None:
                 # repeats: copy an earlier stretch; inverted repeats: its reverse complement
                 for _ in range(20):
                     a, b, length = rng.integers(0, n - 5000), rng.integers(0, n - 5000), 5000
-                    sym[b:b + length] = sym[a:a + length] if rng.random() < 0.5 else 3 - sym[a:a + length][::-1]
+                    sym[b : b + length] = sym[a : a + length] if rng.random() < 0.5 else 3 - sym[a : a + length][::-1]
                 seq = lut[sym]
-                seq[rng.integers(0, n - 2000):][:2000] = ord("N")
+                seq[rng.integers(0, n - 2000) :][:2000] = ord("N")
                 lines = seq.reshape(-1, LINE)
                 out = np.full((lines.shape[0], LINE + 1), ord("\n"), dtype=np.uint8)
                 out[:, :LINE] = lines
@@ -76,7 +77,9 @@ def main() -> int:
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     py = [sys.executable, "-m", "dnacomp"]
-    print("size_MB\tlevel\tcompress_s\tcompress_MB_s\tcompress_rss_MB\tdecompress_s\tdecompress_rss_MB\tbits_per_byte\texact")
+    print(
+        "size_MB\tlevel\tcompress_s\tcompress_MB_s\tcompress_rss_MB\tdecompress_s\tdecompress_rss_MB\tbits_per_byte\texact"
+    )
     rows = []
     for mb in (int(x) for x in args.sizes.split(",")):
         src = os.path.join(args.workdir, f"synthetic_{mb}MB.fa")
@@ -88,14 +91,19 @@ def main() -> int:
         exact = sha256_file(src) == sha256_file(back)
         size = os.path.getsize(src)
         rows.append((mb, crss, drss))
-        print(f"{mb}\t{args.level}\t{ct:.1f}\t{size / 1e6 / ct:.2f}\t{crss:.0f}\t{dt:.1f}\t{drss:.0f}\t"
-              f"{8 * os.path.getsize(arc) / size:.4f}\t{'yes' if exact else 'NO'}", flush=True)
+        print(
+            f"{mb}\t{args.level}\t{ct:.1f}\t{size / 1e6 / ct:.2f}\t{crss:.0f}\t{dt:.1f}\t{drss:.0f}\t"
+            f"{8 * os.path.getsize(arc) / size:.4f}\t{'yes' if exact else 'NO'}",
+            flush=True,
+        )
         for p in (arc, back):
             os.unlink(p)
     if len(rows) > 1:
         small, large = rows[0], rows[-1]
-        print(f"peak RSS growth {small[0]} MB -> {large[0]} MB: compress {100 * (large[1] / small[1] - 1):+.1f}%, "
-              f"decompress {100 * (large[2] / small[2] - 1):+.1f}%")
+        print(
+            f"peak RSS growth {small[0]} MB -> {large[0]} MB: compress {100 * (large[1] / small[1] - 1):+.1f}%, "
+            f"decompress {100 * (large[2] / small[2] - 1):+.1f}%"
+        )
     return 0
 
 

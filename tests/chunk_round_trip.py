@@ -1,4 +1,5 @@
 """Shared by the FASTA and FASTQ parser tests: chunk, parse and unparse, asserting exactness."""
+
 import hashlib
 import io
 
@@ -14,8 +15,13 @@ def chunked_round_trip(data: bytes, kind: str, chunk_size: int) -> list[ChunkStr
         streams = PARSERS[kind](chunk, "test", first_line, first_record)
         assert sorted(streams.fields) == sorted(FIELD_NAMES[kind])
         # the unparser sees only what survives a byte codec: copies of the fields and the bases
-        copy = ChunkStreams(kind, streams.bases.copy(), {k: bytes(v) for k, v in streams.fields.items()},
-                            streams.n_symbols, streams.n_records)
+        copy = ChunkStreams(
+            kind,
+            streams.bases.copy(),
+            {k: bytes(v) for k, v in streams.fields.items()},
+            streams.n_symbols,
+            streams.n_records,
+        )
         back = UNPARSERS[kind](copy)
         assert back == chunk
         parsed.append(streams)

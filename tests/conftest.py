@@ -8,14 +8,15 @@ Any test taking a ``fasta_corpus_file`` or ``fastq_corpus_file`` argument is run
 file of that kind (the argument is the path of the .gz file); ``corpus_bytes(path)`` returns the
 uncompressed contents, cached, because dm3 alone takes a second to gunzip.
 """
+
 from __future__ import annotations
 
 import functools
 import gzip
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from paths import CORPUS

@@ -15,6 +15,7 @@ A case fails when decoding raises anything but a DnacompError, returns bytes tha
 the original, takes more CPU time than the per-case limit, or (resealed or not) allocates beyond
 the memory limit set for the fuzzing process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,22 @@ from dnacomp.container import BLOCK_TAG, END_TAG, MAGIC, _uvarint  # noqa: E402
 from dnacomp.errors import DnacompError  # noqa: E402
 
 SEED_FILES = {
-    "fasta": b">r1 first\nACGTACGTTTGACCANNNNNNacgtacgtRYKM\nACGTTGCAACGT\n>r2\n" + b"ACGGTCATTGCA" * 40 + b"\n>empty\n",
+    "fasta": b">r1 first\nACGTACGTTTGACCANNNNNNacgtacgtRYKM\nACGTTGCAACGT\n>r2\n"
+    + b"ACGGTCATTGCA" * 40
+    + b"\n>empty\n",
     "fastq": b"@q1 a\nACGTNACGTA\n+\nIIII#IIHHG\n@q2 b\nTTGCAACGTA\n+q2 b\nHHHHHGGGFF\n@q3\n\n+\n\n" * 6,
     # Illumina-like names and qualities, so that the name tokeniser and the quality model (stream
     # methods 8 and 9) are the decoders being fuzzed
     "fastq-illumina": b"".join(
-        b"@HWI-ST745_0098:1:1101:%d:%d#0/1\n%s\n+\n%s\n" % (
-            1000 + 37 * i, 2000 + 5 * i, (b"ACGTTGCAAN" * 4)[i % 7:i % 7 + 30],
-            (b"IIIIHHHGGF@@:;9#" * 3)[i % 5:i % 5 + 30]) for i in range(40)),
+        b"@HWI-ST745_0098:1:1101:%d:%d#0/1\n%s\n+\n%s\n"
+        % (
+            1000 + 37 * i,
+            2000 + 5 * i,
+            (b"ACGTTGCAAN" * 4)[i % 7 : i % 7 + 30],
+            (b"IIIIHHHGGF@@:;9#" * 3)[i % 5 : i % 5 + 30],
+        )
+        for i in range(40)
+    ),
 }
 
 
@@ -72,11 +81,11 @@ def split_archive(data: bytes) -> Archive:
     pos = len(MAGIC) + 6 + meta_len + 4
     header = data[:pos]
     blocks = []
-    while data[pos:pos + 4] == BLOCK_TAG:
+    while data[pos : pos + 4] == BLOCK_TAG:
         end = _block_end(data, pos)
         blocks.append(data[pos:end])
         pos = end
-    assert data[pos:pos + 4] == END_TAG
+    assert data[pos : pos + 4] == END_TAG
     return Archive(header, blocks, data[pos:])
 
 
@@ -118,17 +127,17 @@ def reseal(data: bytes) -> bytes:
     try:
         meta_len = struct.unpack_from("<I", buf, len(MAGIC) + 2)[0]
         body_end = len(MAGIC) + 6 + meta_len
-        struct.pack_into("<I", buf, body_end, zlib.crc32(buf[len(MAGIC):body_end]))
+        struct.pack_into("<I", buf, body_end, zlib.crc32(buf[len(MAGIC) : body_end]))
         pos = body_end + 4
-        while buf[pos:pos + 4] == BLOCK_TAG:
+        while buf[pos : pos + 4] == BLOCK_TAG:
             head_end, coded = _block_table(bytes(buf), pos)
             struct.pack_into("<I", buf, head_end, zlib.crc32(buf[pos:head_end]))
             pay = head_end + 4
             pay_end = pay + sum(coded)
             struct.pack_into("<I", buf, pay_end, zlib.crc32(buf[pay:pay_end]))
             pos = pay_end + 4
-        if buf[pos:pos + 4] == END_TAG and len(buf) >= pos + 52:
-            struct.pack_into("<I", buf, pos + 48, zlib.crc32(buf[pos:pos + 48]))
+        if buf[pos : pos + 4] == END_TAG and len(buf) >= pos + 52:
+            struct.pack_into("<I", buf, pos + 48, zlib.crc32(buf[pos : pos + 48]))
     except (IndexError, struct.error):
         pass  # framing destroyed: leave the rest as is
     return bytes(buf)
@@ -147,7 +156,7 @@ def mutations(archive: bytes, rnd: random.Random):
     yield "bitflip", bytes(flipped)
     over = bytearray(archive)
     at = rnd.randrange(n)
-    over[at:at + 4] = bytes(rnd.randrange(256) for _ in range(4))
+    over[at : at + 4] = bytes(rnd.randrange(256) for _ in range(4))
     yield "overwrite", bytes(over[:n])
     if len(parts.blocks) > 1:
         shuffled = parts.blocks[:]
@@ -188,8 +197,8 @@ def claim_more_bases(block: bytes, n: int) -> bytes:
         values.append(v)
     out = bytearray(block[:12]) + _uvarint(n) + _uvarint(values[1]) + _uvarint(values[2]) + _uvarint(values[3])
     for _ in range(values[3]):
-        name = block[pos + 1:pos + 1 + block[pos]]
-        out += block[pos:pos + 1 + block[pos]]
+        name = block[pos + 1 : pos + 1 + block[pos]]
+        out += block[pos : pos + 1 + block[pos]]
         pos += 1 + block[pos]
         raw, pos = _read_uvarint(block, pos)
         coded, pos = _read_uvarint(block, pos)

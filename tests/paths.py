@@ -1,5 +1,6 @@
 """Where the tests find the repository, its reference files and the shared corpus: one place, so
 that a test can live at any depth of tests/ and the corpus can be moved with $DNACOMP_CORPUS."""
+
 import os
 from pathlib import Path
 

@@ -4,6 +4,7 @@ The contracts live in pyproject.toml ([tool.importlinter]); `lint-imports` (PyPI
 the test extra) checks them. It is run here so that the README's test command, and so CI, fails
 on a back-edge. Not installed is a failure, not a skip: the test extra installs it.
 """
+
 import os
 import shutil
 import subprocess
@@ -58,6 +59,11 @@ def test_the_cli_imports_no_private_name_of_the_api():
     import ast
 
     tree = ast.parse((ROOT / "dnacomp" / "cli.py").read_text())
-    private = [(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+    private = [
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
     assert private == []

@@ -4,6 +4,7 @@ Numbers in README.md's levels and headline tables and in docs/benchmarks.md are 
 docs/make_docs.py (from dnacomp.models.levels and the workflow's table). If this fails after a
 level change or a new benchmark run, run `python docs/make_docs.py` and commit the result.
 """
+
 import re
 import subprocess
 import sys
@@ -18,8 +19,9 @@ def test_the_readme_is_short_enough_to_read():
 
 
 def test_the_generated_parts_of_the_documents_are_up_to_date():
-    done = subprocess.run([sys.executable, str(ROOT / "docs" / "make_docs.py"), "--check"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_docs.py"), "--check"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -35,9 +37,11 @@ def test_every_relative_link_in_the_documents_resolves():
 def test_the_levels_table_matches_the_help_text():
     """--help and the README print the same level descriptions (one source: models/levels.py)."""
     from dnacomp.models.levels import LEVEL_DESCRIPTIONS
+
     readme = (ROOT / "README.md").read_text()
-    help_text = subprocess.run([sys.executable, "-m", "dnacomp", "compress", "--help"],
-                               capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "dnacomp", "compress", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for text in LEVEL_DESCRIPTIONS.values():
         assert text in readme
         assert " ".join(text.split()) in " ".join(help_text.split())

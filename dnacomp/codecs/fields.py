@@ -17,6 +17,7 @@ compute both from the other stored fields (``formats.quality_context``, from the
 ``formats.QUALITY_CONTEXT_FIELDS``) on both sides, so encoder and decoder see the same context by
 construction. Fields that serve as context are therefore always general-coded, and decoded first.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,6 +47,7 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     if not raw and n_records <= 1:
         return b""
     from . import names
+
     tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
@@ -59,6 +61,7 @@ def _encode_qualities(raw: bytes, fields: dict[str, bytes], n_symbols: int, n_re
     if not raw:
         return b""
     from . import quality
+
     readlen, is_n = quality_context(fields, n_symbols, n_records)
     coded = bytes([QUALITY_CM]) + quality.encode_qualities(np.frombuffer(raw, dtype=np.uint8), readlen, is_n)
     return coded if len(coded) <= len(raw) else general.encode(raw, fast=True)

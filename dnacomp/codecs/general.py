@@ -8,9 +8,11 @@ Byte format of a coded stream: one method byte, then the payload.
      dictionary = the raw length rounded up to a power of two (4 KiB..64 MiB), on both sides: a
      window larger than the data gains nothing and costs up to 65 MB of memory per call
 An empty stream is coded as zero bytes. The encoder tries the methods and keeps the smallest,
-so a stream never costs more than one byte over its raw size. The decoder is told the raw length and refuses to produce more (a
-corrupt or hostile archive cannot make it allocate beyond what the archive declared).
+so a stream never costs more than one byte over its raw size. The decoder is told the raw
+length and refuses to produce more (a corrupt or hostile archive cannot make it allocate
+beyond what the archive declared).
 """
+
 from __future__ import annotations
 
 import bz2
@@ -20,9 +22,13 @@ import zlib
 from ..errors import ArchiveError
 
 STORED, ZLIB, BZ2, LZMA = 0, 1, 2, 3
+
+
 def _lzma_filters(raw_len: int) -> list[dict]:
     dict_size = min(max(1 << max(raw_len - 1, 1).bit_length(), 1 << 12), 1 << 26)
     return [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME, "dict_size": dict_size}]
+
+
 _METHOD_NAMES = {STORED: "stored", ZLIB: "zlib", BZ2: "bz2", LZMA: "lzma"}
 
 
@@ -49,7 +55,7 @@ def fast_size(raw: bytes) -> int:
         return 0
     view = memoryview(raw)
     z = zlib.compressobj(9)
-    size = sum(len(z.compress(view[i:i + _PIECE])) for i in range(0, len(view), _PIECE)) + len(z.flush())
+    size = sum(len(z.compress(view[i : i + _PIECE])) for i in range(0, len(view), _PIECE)) + len(z.flush())
     return 1 + min(len(raw), size)
 
 

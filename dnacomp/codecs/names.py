@@ -59,6 +59,7 @@ most 2^20 of them), never a multiple of a name's length.
 Speed note: the kernels are compiled with ``_nrt=False`` (no reference counting): with it on,
 the array arguments of the many inlined bit coders cost ~40% of the time in atomic increfs.
 """
+
 from __future__ import annotations
 
 from collections import namedtuple
@@ -122,8 +123,6 @@ OFF_CHAR = OFF_ALPHA + 256 * 256  # idx x 256 nodes
 OFF_TAIL = OFF_CHAR + 64 * 256  # prev byte x 256 nodes
 OFF_NBC = OFF_TAIL + 256 * 256  # key-neighbour residuals: (idx, key gap) x 64 nodes
 TB_SIZE = OFF_NBC + 64 * 64 * 64
-
-
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -467,7 +466,7 @@ def _find_neighbours(nbrs, kidx, kval):
                         khi = kv
                 j = nbrs.nxt[j]
                 steps += 1
-            if (lo >= 0 if side == 0 else hi >= 0):
+            if lo >= 0 if side == 0 else hi >= 0:
                 break
     return lo, hi, klo, khi
 
@@ -703,15 +702,17 @@ def _kernel(mode, n, i0, txt, dst, buf, cs, probs, toks, nbrs, preds, strs):
                     q0 = sv[14]
                     c1 = sv[15]
                 else:
-                    hit, ln, err = _code_recent(mode, t, typ, 1 if ptyp == typ else 0, ln, w, txt, dst, strs, probs,
-                                                cs, buf, cap)
+                    hit, ln, err = _code_recent(
+                        mode, t, typ, 1 if ptyp == typ else 0, ln, w, txt, dst, strs, probs, cs, buf, cap
+                    )
                     if err:
                         return i, err
                     c1 = 0
                     q0 = 0
                 if hit < 0:
-                    q, c1, err = _code_bytes(mode, q0, ln, c1, w, OFF_ALPHA if typ == T_ALPHA else OFF_TAIL, txt,
-                                             dst, tb, cs, buf)
+                    q, c1, err = _code_bytes(
+                        mode, q0, ln, c1, w, OFF_ALPHA if typ == T_ALPHA else OFF_TAIL, txt, dst, tb, cs, buf
+                    )
                     if err == SUSPENDED:
                         # out of room inside a long string: save the name's state, let the
                         # caller empty the buffer, and go on from byte q on the next call
@@ -757,19 +758,39 @@ def _state(n: int) -> tuple:
     bbits = max(2, n.bit_length() - 3)
     hb = max(8, n.bit_length() + 1)
     rows = min(n, MAX_ROWS)
-    probs = Probs(tb=np.full(TB_SIZE + (1 << hbits), 1 << 31, dtype=np.uint32),  # + hashed number contexts
-                  hbits=hbits, tdepth=TREE_DEPTH)
-    toks = Tokens(tok=np.zeros((2, 5, MAXT + 1), dtype=np.int64), ntok=np.zeros(2, dtype=np.int64),
-                  saved=np.zeros(MAXT, dtype=np.int64))
-    nbrs = Neighbours(vals=np.empty((rows, NV), dtype=np.int64), keyidx=np.empty(rows, dtype=np.int64),
-                      keyval=np.empty(rows, dtype=np.int64), heads=np.full(1 << hb, -1, dtype=np.int64),
-                      nxt=np.empty(rows, dtype=np.int64), bbits=bbits, hb=hb)
-    preds = Predictors(lastk=np.zeros(64, dtype=np.int64), score=np.zeros((64, NP), dtype=np.int64),
-                       dsel=np.zeros((64, NP), dtype=np.int64), new_bias=NEW_BIAS,
-                       pok=np.zeros(MAXT, dtype=np.int64), pv=np.zeros(MAXT, dtype=np.int64),
-                       nums=np.zeros(MAXT, dtype=np.int64))
-    strs = Strings(hpos=np.zeros((64, NH), dtype=np.int64), hlen=np.zeros((64, NH), dtype=np.int64),
-                   hcnt=np.zeros(64, dtype=np.int64))
+    probs = Probs(
+        tb=np.full(TB_SIZE + (1 << hbits), 1 << 31, dtype=np.uint32),  # + hashed number contexts
+        hbits=hbits,
+        tdepth=TREE_DEPTH,
+    )
+    toks = Tokens(
+        tok=np.zeros((2, 5, MAXT + 1), dtype=np.int64),
+        ntok=np.zeros(2, dtype=np.int64),
+        saved=np.zeros(MAXT, dtype=np.int64),
+    )
+    nbrs = Neighbours(
+        vals=np.empty((rows, NV), dtype=np.int64),
+        keyidx=np.empty(rows, dtype=np.int64),
+        keyval=np.empty(rows, dtype=np.int64),
+        heads=np.full(1 << hb, -1, dtype=np.int64),
+        nxt=np.empty(rows, dtype=np.int64),
+        bbits=bbits,
+        hb=hb,
+    )
+    preds = Predictors(
+        lastk=np.zeros(64, dtype=np.int64),
+        score=np.zeros((64, NP), dtype=np.int64),
+        dsel=np.zeros((64, NP), dtype=np.int64),
+        new_bias=NEW_BIAS,
+        pok=np.zeros(MAXT, dtype=np.int64),
+        pv=np.zeros(MAXT, dtype=np.int64),
+        nums=np.zeros(MAXT, dtype=np.int64),
+    )
+    strs = Strings(
+        hpos=np.zeros((64, NH), dtype=np.int64),
+        hlen=np.zeros((64, NH), dtype=np.int64),
+        hcnt=np.zeros(64, dtype=np.int64),
+    )
     return probs, toks, nbrs, preds, strs
 
 
@@ -818,7 +839,7 @@ def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
         if err and err != SUSPENDED:
             raise AssertionError(f"names encoder failed ({err})")
         if i < n:
-            parts.append(out[:int(cs[3])].tobytes())
+            parts.append(out[: int(cs[3])].tobytes())
             cs[3] = 0
             if err == SUSPENDED:
                 need = RESERVE
@@ -829,7 +850,7 @@ def encode_names(names: bytes, n: int, prefix: bytes = b"") -> bytes:
                 out = np.empty(max(2 * RESERVE, min(2 * out.shape[0], OUT_CHUNK)), dtype=np.uint8)
     del txt, args
     if out.shape[0] - cs[3] < 8:
-        parts.append(out[:int(cs[3])].tobytes())
+        parts.append(out[: int(cs[3])].tobytes())
         cs[3] = 0
     pos = encode_flush(cs, out, int(cs[3]))
     parts.append(memoryview(out)[:pos])

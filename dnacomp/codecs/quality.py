@@ -48,10 +48,12 @@ integer arithmetic only (``dnacomp.coding``: tables, counters, mixer, APM), so b
 probabilities on every machine. Its state travels as named bundles (``Reads``, ``Alphabet``,
 ``Fields``, ``ContextModels``, ``Mixer``, ``Apms``) and its sub-models are small inlined helpers,
 so ``code_quals`` reads top to bottom: context word, N flag, then the tree walk of
-``_code_symbol`` (counters predict, mixer mixes, APMs refine, the bit is coded, all learn). Decoder memory is bounded by the validated header (at most
-8 tables of 2^22 uint32 and 2 APMs of 2^16 x 33 int32) and by the stream's length (at most
+``_code_symbol`` (counters predict, mixer mixes, APMs refine, the bit is coded, all learn).
+Decoder memory is bounded by the validated header (at most 8 tables of 2^22 uint32 and 2 APMs
+of 2^16 x 33 int32) and by the stream's length (at most
 max(2^20, 16 n) table counters for n qualities, ``QualParams.check_size``).
 """
+
 from __future__ import annotations
 
 import struct
@@ -85,7 +87,6 @@ _WIDTHS = (7, 7, 7, 7, 1, 7, 4, 1, 3, 4, 5, 7)
 _SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _WIDTHS[:-1]))
 FIELD_SHIFT_T = _SHIFTS
 FIELD_WIDTH_T = _WIDTHS
-
 
 
 def _mask(*fields: int) -> int:
@@ -133,8 +134,9 @@ Fields = namedtuple("Fields", ["pos_shift", "delta_bucket", "rem_bucket"])
 #: the context models, per model j: field bits of its mask, table bits, table mask (2^bits - 1),
 #: counter limit, offset of its table in ``tables`` (all models' counters, uint32); the 1/n rate
 #: table; scratch per quality / decision: the model's hashed slot, the counter index and value read
-ContextModels = namedtuple("ContextModels", ["fmask", "tbits", "tmask", "tlim", "toff", "tables", "recip",
-                                             "hs", "ix", "ts"])
+ContextModels = namedtuple(
+    "ContextModels", ["fmask", "tbits", "tmask", "tlim", "toff", "tables", "recip", "hs", "ix", "ts"]
+)
 #: the logistic mixer: weight-set selector (shift and mask of its field in the context word; mask
 #: 0 = one set per node), base learning rate, weights (node x 128 sets x (models + bias)),
 #: the stretched inputs (scratch, the last one the bias input 256), the stretch and squash tables
@@ -159,15 +161,20 @@ def _context(fields, p, left, q1, q2, q3, q4, delta, run, n_here):
     """The context word of the next quality: every field F_* at its place (FIELD_SHIFT_T)."""
     rem = left if left < 4095 else 4095
     qm = q2 if q2 > q3 else q3
-    return (q1 | (q2 << 7) | (q3 << 14) | (qm << 21)
-            | ((1 if q2 == q3 else 0) << 28)
-            | (min(p >> fields.pos_shift, 127) << 29)
-            | (fields.delta_bucket[min(delta, 4095)] << 36)
-            | (n_here << 40)
-            | (min(run, 7) << 41)
-            | (fields.rem_bucket[rem] << 44)
-            | ((q1 >> 2) << 48)
-            | (q4 << 53))
+    return (
+        q1
+        | (q2 << 7)
+        | (q3 << 14)
+        | (qm << 21)
+        | ((1 if q2 == q3 else 0) << 28)
+        | (min(p >> fields.pos_shift, 127) << 29)
+        | (fields.delta_bucket[min(delta, 4095)] << 36)
+        | (n_here << 40)
+        | (min(run, 7) << 41)
+        | (fields.rem_bucket[rem] << 44)
+        | ((q1 >> 2) << 48)
+        | (q4 << 53)
+    )
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -359,11 +366,19 @@ def code_quals(mode, reads, buf, bufpos, coder, st, alpha, fields, cms, mix, apm
 
 # ---- Python side -------------------------------------------------------------------------------
 
+
 class QualParams:
     """Everything the decoder must know besides the symbol table (stored in the header)."""
 
-    def __init__(self, models=DEFAULT_MODELS, mix_sel=DEFAULT_MIX_SEL, mix_lr=DEFAULT_MIX_LR,
-                 apms=DEFAULT_APMS, apm_rate=DEFAULT_APM_RATE, pos_shift=0):
+    def __init__(
+        self,
+        models=DEFAULT_MODELS,
+        mix_sel=DEFAULT_MIX_SEL,
+        mix_lr=DEFAULT_MIX_LR,
+        apms=DEFAULT_APMS,
+        apm_rate=DEFAULT_APM_RATE,
+        pos_shift=0,
+    ):
         self.models = tuple(tuple(int(x) for x in mdl) for mdl in models)
         self.mix_sel = int(mix_sel)
         self.mix_lr = int(mix_lr)
@@ -410,9 +425,10 @@ class QualParams:
             nonlocal pos
             if pos + k > len(data):
                 raise ArchiveError("quality codec: truncated header")
-            b = data[pos:pos + k]
+            b = data[pos : pos + k]
             pos += k
             return b
+
         pos_shift, m = take(2)
         if not 1 <= m <= MAX_MODELS:
             raise ArchiveError("quality codec: bad model count")
@@ -438,6 +454,7 @@ def _field_bits(field_mask: int) -> int:
 def _huffman_lengths(freq: np.ndarray, max_depth: int = MAX_DEPTH) -> list[int]:
     """Code lengths of a Huffman code for the counts (all > 0), at most max_depth; deterministic."""
     import heapq
+
     s = len(freq)
     f = [int(x) for x in freq]
     add = 0
@@ -513,10 +530,18 @@ def new_context_models(models) -> ContextModels:
     for b in tbits:
         off.append(off[-1] + (1 << int(b)))
     m = len(models)
-    return ContextModels(fmask=fmask, tbits=tbits, tmask=(np.int64(1) << tbits) - 1, tlim=tlim,
-                         toff=np.array(off[:-1], dtype=np.int64),
-                         tables=np.full(off[-1], 1 << 31, dtype=np.uint32), recip=RECIP,
-                         hs=np.zeros(m, np.int64), ix=np.zeros(m, np.int64), ts=np.zeros(m, np.int64))
+    return ContextModels(
+        fmask=fmask,
+        tbits=tbits,
+        tmask=(np.int64(1) << tbits) - 1,
+        tlim=tlim,
+        toff=np.array(off[:-1], dtype=np.int64),
+        tables=np.full(off[-1], 1 << 31, dtype=np.uint32),
+        recip=RECIP,
+        hs=np.zeros(m, np.int64),
+        ix=np.zeros(m, np.int64),
+        ts=np.zeros(m, np.int64),
+    )
 
 
 def new_mixer(mix_sel: int, mix_lr: int, nmodels: int, nsymbols: int) -> Mixer:
@@ -525,10 +550,16 @@ def new_mixer(mix_sel: int, mix_lr: int, nmodels: int, nsymbols: int) -> Mixer:
     sel = mix_sel if mix_sel != 255 else N_FIELDS
     nnodes = max(nsymbols - 1, 1)
     w = np.full(nnodes * 128 * (nmodels + 1), (1 << 16) // nmodels, dtype=np.int64)
-    w[nmodels::nmodels + 1] = 0
-    return Mixer(sel_shift=FIELD_SHIFT_T[sel] if sel < N_FIELDS else 0,
-                 sel_mask=(1 << FIELD_WIDTH_T[sel]) - 1 if sel < N_FIELDS else 0,
-                 lr=int(mix_lr), w=w, xs=np.zeros(nmodels + 1, np.int64), stretch=STRETCH12, squash=SQUASH)
+    w[nmodels :: nmodels + 1] = 0
+    return Mixer(
+        sel_shift=FIELD_SHIFT_T[sel] if sel < N_FIELDS else 0,
+        sel_mask=(1 << FIELD_WIDTH_T[sel]) - 1 if sel < N_FIELDS else 0,
+        lr=int(mix_lr),
+        w=w,
+        xs=np.zeros(nmodels + 1, np.int64),
+        stretch=STRETCH12,
+        squash=SQUASH,
+    )
 
 
 def new_apms(apms, apm_rate: int) -> Apms:
@@ -537,11 +568,15 @@ def new_apms(apms, apm_rate: int) -> Apms:
     abits = np.array([b for _, b in apms], dtype=np.int64)
     cells = apm_init_cells(SQUASH)
     sizes = [1 << int(b) for b in abits]
-    return Apms(fmask=np.array([_field_bits(fm) for fm, _ in apms], dtype=np.int64), abits=abits,
-                amask=(np.int64(1) << abits) - 1,
-                aoff=np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64),
-                cells=np.tile(cells, max(sum(sizes), 1)).astype(np.int32), shift=int(apm_rate) + 6,
-                slot=np.zeros(2, np.int64))
+    return Apms(
+        fmask=np.array([_field_bits(fm) for fm, _ in apms], dtype=np.int64),
+        abits=abits,
+        amask=(np.int64(1) << abits) - 1,
+        aoff=np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64),
+        cells=np.tile(cells, max(sum(sizes), 1)).astype(np.int32),
+        shift=int(apm_rate) + 6,
+        slot=np.zeros(2, np.int64),
+    )
 
 
 class _Model:
@@ -557,17 +592,21 @@ class _Model:
         else:
             levels = (np.arange(s, dtype=np.int64) * MAX_LEVELS) // s
         p = params
-        self.alphabet = Alphabet(child=child, code=code, clen=clen, levels=levels,
-                                 qvals=values.astype(np.int64),
-                                 nq=int(np.searchsorted(values, nq)) if nq else -1,
-                                 nflag=np.array([1 << 31], dtype=np.uint32))
+        self.alphabet = Alphabet(
+            child=child,
+            code=code,
+            clen=clen,
+            levels=levels,
+            qvals=values.astype(np.int64),
+            nq=int(np.searchsorted(values, nq)) if nq else -1,
+            nflag=np.array([1 << 31], dtype=np.uint32),
+        )
         self.fields = Fields(pos_shift=p.pos_shift, delta_bucket=DELTA_BUCKET, rem_bucket=REM_BUCKET)
         self.models = new_context_models(p.models)
         self.mixer = new_mixer(p.mix_sel, p.mix_lr, len(p.models), s)
         self.apms = new_apms(p.apms, p.apm_rate)
         # i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality (start of read 0)
-        self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0],
-                           dtype=np.int64)
+        self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0], dtype=np.int64)
         self.params = p
 
     def args(self) -> tuple:
@@ -584,8 +623,7 @@ FAST_MODELS = (DEFAULT_MODELS[0], DEFAULT_MODELS[2], DEFAULT_MODELS[3])
 FAST_MAX_BITS = 16
 
 
-def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int],
-                  fast: bool = False) -> QualParams:
+def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int], fast: bool = False) -> QualParams:
     """The layout for this chunk, from a first pass: table sizes by the number of qualities,
     position buckets by the longest read, fewer models when qualities need many decisions.
     Whatever the input, the result passes ``validate`` and ``check_size(n)`` (tests pin it)."""
@@ -624,12 +662,13 @@ def _byte_histogram(values: np.ndarray, slice_size: int = 1 << 20) -> np.ndarray
     and is several times slower over an array that size than over slices that fit in cache."""
     hist = np.zeros(256, dtype=np.int64)
     for i in range(0, values.shape[0], slice_size):
-        hist += np.bincount(values[i:i + slice_size], minlength=256)
+        hist += np.bincount(values[i : i + slice_size], minlength=256)
     return hist
 
 
-def encode_qualities(quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray,
-                     params: QualParams | None = None, fast: bool = False) -> bytes:
+def encode_qualities(
+    quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray, params: QualParams | None = None, fast: bool = False
+) -> bytes:
     """Code one chunk's qualities (uint8, 33..126) given the read lengths (sum = len(quals)) and
     the N flags (bool, one per quality). ``params`` overrides the layout chosen from the data;
     ``fast`` chooses a lighter one. The decoder needs neither: the header says everything."""
@@ -713,7 +752,7 @@ def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.n
         return np.full(n, values[0], dtype=np.uint8)
     if len(data) < pos + s + 1:
         raise ArchiveError("quality codec: truncated header")
-    lens = list(data[pos:pos + s])
+    lens = list(data[pos : pos + s])
     nq = data[pos + s]
     pos += s + 1
     if nq and nq not in set(values.tolist()):

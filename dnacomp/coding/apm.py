@@ -17,6 +17,7 @@ model)::
 
 Cells start at ``apm_init_cells``: squash of their own input, i.e. the map starts as the identity.
 """
+
 from __future__ import annotations
 
 import numpy as np

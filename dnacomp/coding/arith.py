@@ -9,6 +9,7 @@ The state lives in a small int64 array so that numba kernels can code in slices 
 (progress bars, growing output buffers) without any Python per-bit work:
 ``state[0] = low, state[1] = high, state[2] = code (decoder only)``.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Bit counting: ``popcount16`` (set bits of a 16-bit window, e.g. the last 16 outcomes of a
 match model, 1 = miss) and ``bitlen`` (bit length of 0 <= v < 2^63; 0 for 0). Integer only."""
+
 from __future__ import annotations
 
 from ..kernel_cache import njit

@@ -21,6 +21,7 @@ Two storage forms, the same arithmetic:
 4s..4s+3). Adding base s: if its count is 15, all four are halved first (``(c >> 1) & 0x7777``),
 then its count is incremented; so a context adapts to what follows it lately.
 """
+
 from __future__ import annotations
 
 import numpy as np

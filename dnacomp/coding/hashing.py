@@ -11,6 +11,7 @@
 
 ``key`` is a non-negative int64 below 2^63; ``bits`` is 1..63. Results are int64 in [0, 2^bits).
 """
+
 from __future__ import annotations
 
 import numpy as np

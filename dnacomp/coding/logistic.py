@@ -18,6 +18,7 @@ The tables, exactly:
 - ``RECIP[n] = 131072 // (2n + 3)`` (65536 / (n + 1.5)) for n in 0..1023: the learning rate of an
   adaptive probability after n updates (``counters``).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
@@ -103,4 +104,3 @@ RECIP = _build_recip()
 def bucket_table(edges: list[int], size: int) -> np.ndarray:
     """value (0..size-1) -> index of the last edge <= value: a context quantiser as a table."""
     return (np.searchsorted(np.array(edges), np.arange(size), side="right") - 1).astype(np.int64)
-

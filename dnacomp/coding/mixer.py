@@ -15,6 +15,7 @@ After coding ``bit``, with a learning rate ``lr`` (the error is computed by the 
 
 All integer, exact on every machine; the sums are of int64 products far below 2^63.
 """
+
 from __future__ import annotations
 
 from ..kernel_cache import njit

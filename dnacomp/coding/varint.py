@@ -16,6 +16,7 @@ loop over the (at most 10) byte positions, never over values.
 Signed values go through zigzag first (0, -1, 1, -2, ... -> 0, 1, 2, 3, ...) so that small
 magnitudes of either sign stay short.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,8 +67,9 @@ def encode_uvarints(values: np.ndarray | list[int]) -> bytes:
     return out.tobytes()
 
 
-def decode_uvarints_at(data: bytes | memoryview | np.ndarray, offset: int = 0,
-                       count: int | None = None) -> tuple[np.ndarray, int]:
+def decode_uvarints_at(
+    data: bytes | memoryview | np.ndarray, offset: int = 0, count: int | None = None
+) -> tuple[np.ndarray, int]:
     """Decode ``count`` varints (all remaining if None) starting at byte ``offset``.
 
     Returns the values (uint64) and the offset just past the last byte consumed, so that callers

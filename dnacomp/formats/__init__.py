@@ -13,6 +13,7 @@ The API of this package, for the layers above:
     are not A/C/G/T), computed from the stored fields, so that encoder and decoder see the same
     context by construction and no codec parses ``layout`` itself (``codecs/fields.py``).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -19,9 +19,11 @@ reported is the first one in the file, whatever the chunk size.
 A line (or FASTQ record) longer than ``chunk_size`` simply makes a bigger chunk. The
 concatenation of all chunks is the whole input; an empty input yields no chunk.
 """
+
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import numpy as np
 
@@ -80,14 +82,14 @@ class _FastqCut:
         if n_blocks == 0:
             self._nl, self._cr = nl, cr
             return self.cut
-        starts = np.concatenate(([self._start], nl[3:4 * n_blocks - 1:4] + 1))
-        first_nl = nl[0:4 * n_blocks:4]
-        blank = (first_nl == starts) | ((first_nl == starts + 1) & cr[0:4 * n_blocks:4])
+        starts = np.concatenate(([self._start], nl[3 : 4 * n_blocks - 1 : 4] + 1))
+        first_nl = nl[0 : 4 * n_blocks : 4]
+        blank = (first_nl == starts) | ((first_nl == starts + 1) & cr[0 : 4 * n_blocks : 4])
         ok = np.flatnonzero(~blank)
         if ok.size:
             self.cut = int(nl[4 * int(ok[-1]) + 3]) + 1
         self._start = int(nl[4 * n_blocks - 1]) + 1
-        self._nl, self._cr = nl[4 * n_blocks:].copy(), cr[4 * n_blocks:].copy()
+        self._nl, self._cr = nl[4 * n_blocks :].copy(), cr[4 * n_blocks :].copy()
         return self.cut
 
 
@@ -112,8 +114,9 @@ def _read_into(stream: BinaryIO, parts: list[bytes], want: int) -> bool:
     return True
 
 
-def iter_chunks(stream: BinaryIO, kind: str, source: str,
-                chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[bytes, int, int]]:
+def iter_chunks(
+    stream: BinaryIO, kind: str, source: str, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[tuple[bytes, int, int]]:
     """Yield (chunk, first line number, first record number), both 1-based.
 
     The first record number is that of the first record *starting* in the chunk (a FASTA chunk

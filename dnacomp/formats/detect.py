@@ -6,6 +6,7 @@ Empty or blank-only input is FASTA (the parser reproduces it exactly). Everythin
 here with a clear message, rather than later with a puzzling one from the wrong parser; the usual
 culprits get named: compressed data that was not decompressed, and binary files.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,9 @@ def detect_format(head: bytes, source: str) -> str:
     lines = head.split(b"\n")
     nul = head.find(b"\x00")
     if nul >= 0:
-        raise InputFormatError(source, "input contains a NUL byte: binary data, not FASTA/FASTQ",
-                               line=head.count(b"\n", 0, nul) + 1)
+        raise InputFormatError(
+            source, "input contains a NUL byte: binary data, not FASTA/FASTQ", line=head.count(b"\n", 0, nul) + 1
+        )
     for number, line in enumerate(lines, start=1):
         if line in (b"", b"\r"):
             continue
@@ -49,6 +51,7 @@ def detect_format(head: bytes, source: str) -> str:
         if _RESIDUE_LINE.fullmatch(line):
             return "fasta"
         shown = line[:20].decode("latin-1").encode("unicode_escape").decode("ascii")
-        raise InputFormatError(source, f"not FASTA or FASTQ: expected '>', '@' or sequence, found '{shown}'",
-                               line=number)
+        raise InputFormatError(
+            source, f"not FASTA or FASTQ: expected '>', '@' or sequence, found '{shown}'", line=number
+        )
     return "fasta"

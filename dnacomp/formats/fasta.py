@@ -39,6 +39,7 @@ increasing indices as ``index - previous - 1`` with previous = -1, so consecutiv
 Errors: a NUL byte anywhere or a control byte (0x00-0x1F, 0x7F other than the CR of a CRLF) in
 a sequence line raises InputFormatError naming the line (and record, if it has a header).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,10 +47,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
-from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
-from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
-                    split_joined, split_lines, write_line_endings)
+from .lines import (
+    Lines,
+    as_array,
+    assemble,
+    gather,
+    join_lines,
+    line_of_offset,
+    read_line_endings,
+    scatter,
+    split_joined,
+    split_lines,
+    write_line_endings,
+)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues
+from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 
 __all__ = ["parse_fasta_chunk", "unparse_fasta_chunk"]
 
@@ -58,8 +70,16 @@ _FLAG_PREFIX = 1
 _FLAG_NO_FINAL_NEWLINE = 2
 
 
-def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.ndarray,
-                 residues: np.ndarray, source: str, first_line: int, first_record: int) -> None:
+def _check_bytes(
+    buf: np.ndarray,
+    lines: Lines,
+    is_hdr: np.ndarray,
+    seq_idx: np.ndarray,
+    residues: np.ndarray,
+    source: str,
+    first_line: int,
+    first_record: int,
+) -> None:
     """Raise for the earliest NUL byte (anywhere) or control byte (in a sequence line)."""
     candidates: list[tuple[int, int]] = []  # (line index, byte value)
     bad = first_invalid(residues)
@@ -71,23 +91,24 @@ def _check_bytes(buf: np.ndarray, lines: Lines, is_hdr: np.ndarray, seq_idx: np.
     if not candidates:
         return
     line, value = min(candidates)
-    headers_before = first_record - 1 + int(np.count_nonzero(is_hdr[:line + 1]))
+    headers_before = first_record - 1 + int(np.count_nonzero(is_hdr[: line + 1]))
     kind = "header" if is_hdr[line] else "sequence line"
-    raise InputFormatError(source, f"{describe_invalid(value)} in FASTA {kind}", line=first_line + line,
-                           record=headers_before or None)
+    raise InputFormatError(
+        source, f"{describe_invalid(value)} in FASTA {kind}", line=first_line + line, record=headers_before or None
+    )
 
 
 @dataclass
 class _Records:
     """Per-record view of a chunk's sequence lines (R records, prefix included)."""
 
-    S: np.ndarray          # residues per record
-    k: np.ndarray          # core lines (up to the last non-blank one)
-    b: np.ndarray          # trailing blank lines
-    width: np.ndarray      # first core line's length (0 without core)
-    regular: np.ndarray    # bool: core lines are width, width, ..., 1..width
+    S: np.ndarray  # residues per record
+    k: np.ndarray  # core lines (up to the last non-blank one)
+    b: np.ndarray  # trailing blank lines
+    width: np.ndarray  # first core line's length (0 without core)
+    regular: np.ndarray  # bool: core lines are width, width, ..., 1..width
     core_lines: np.ndarray  # per sequence line: is it a core line
-    seq_rec: np.ndarray    # per sequence line: its record
+    seq_rec: np.ndarray  # per sequence line: its record
 
 
 def _records(is_hdr: np.ndarray, seq_len: np.ndarray, has_prefix: bool) -> _Records:
@@ -174,13 +195,21 @@ def parse_fasta_chunk(data: bytes | memoryview, source: str, first_line: int, fi
         "case": case,
         "exceptions": exceptions,
     }
-    return ChunkStreams(kind="fasta", bases=bases, fields=fields, n_symbols=int(residues.size),
-                        n_records=int(hdr_idx.size))
+    return ChunkStreams(
+        kind="fasta", bases=bases, fields=fields, n_symbols=int(residues.size), n_records=int(hdr_idx.size)
+    )
 
 
-def _line_lengths(S: np.ndarray, W: np.ndarray, k: np.ndarray, irregular: np.ndarray, b: np.ndarray,
-                  has_header: np.ndarray, header_len: np.ndarray, linelen: bytes
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _line_lengths(
+    S: np.ndarray,
+    W: np.ndarray,
+    k: np.ndarray,
+    irregular: np.ndarray,
+    b: np.ndarray,
+    has_header: np.ndarray,
+    header_len: np.ndarray,
+    linelen: bytes,
+) -> tuple[np.ndarray, np.ndarray]:
     """Rebuild every line's content length and which lines are headers, record by record."""
     R = S.size
     per_record = has_header + k + b

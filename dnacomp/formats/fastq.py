@@ -39,15 +39,27 @@ not starting with '+', quality and sequence lengths differing, a truncated last 
 line before the end of the records, a NUL byte anywhere, a control byte in a sequence, a quality
 byte outside '!'..'~'. When a chunk holds several problems, the earliest line is reported.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import ArchiveError, InputFormatError
-from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
-from .lines import (Lines, as_array, assemble, gather, join_lines, line_of_offset, read_line_endings, scatter,
-                    split_joined, split_lines, write_line_endings)
+from .lines import (
+    Lines,
+    as_array,
+    assemble,
+    gather,
+    join_lines,
+    line_of_offset,
+    read_line_endings,
+    scatter,
+    split_joined,
+    split_lines,
+    write_line_endings,
+)
 from .residues import describe_invalid, first_invalid, join_residues, split_residues
+from .streams import ChunkStreams, FieldReader, FieldWriter, delta_indices, undelta_indices
 
 __all__ = ["parse_fastq_chunk", "unparse_fastq_chunk", "read_lengths"]
 
@@ -62,7 +74,7 @@ _Problem = tuple[int, "int | None", str]
 
 def _shown(buf: np.ndarray, start: int, length: int) -> str:
     """A short printable excerpt of a line for error messages."""
-    text = buf[start:start + min(length, 20)].tobytes().decode("latin-1")
+    text = buf[start : start + min(length, 20)].tobytes().decode("latin-1")
     return text.encode("unicode_escape").decode("ascii") + ("..." if length > 20 else "")
 
 
@@ -75,8 +87,18 @@ def _record_extent(lines: Lines) -> tuple[int, int, list[_Problem]]:
         first_blank = int(np.argmax(block_blank))
         tail = 4 * first_blank
         if not blank[tail:].all():
-            return first_blank, 0, [(tail, None, "blank line before the end of the FASTQ records "
-                                                 "(blank lines are only allowed after the last record)")]
+            return (
+                first_blank,
+                0,
+                [
+                    (
+                        tail,
+                        None,
+                        "blank line before the end of the FASTQ records "
+                        "(blank lines are only allowed after the last record)",
+                    )
+                ],
+            )
         return first_blank, n - tail, []
     n_full, partial = divmod(n, 4)
     if partial:
@@ -88,15 +110,18 @@ def _first(mask: np.ndarray) -> int:
     return int(np.argmax(mask)) if mask.any() else -1
 
 
-def _record_problems(buf: np.ndarray, lines: Lines, n_rec: int, residues: np.ndarray,
-                     quals: np.ndarray, readlen: np.ndarray) -> list[_Problem]:
+def _record_problems(
+    buf: np.ndarray, lines: Lines, n_rec: int, residues: np.ndarray, quals: np.ndarray, readlen: np.ndarray
+) -> list[_Problem]:
     """The first problem of each kind among the complete records."""
     problems: list[_Problem] = []
     st, ln = lines.starts, lines.lengths
     h = 4 * np.arange(n_rec)
     i = _first(buf[st[h]] != _AT)
     if i >= 0:
-        problems.append((4 * i, i, f"expected '@' at the start of a FASTQ record, found '{_shown(buf, st[4 * i], ln[4 * i])}'"))
+        problems.append(
+            (4 * i, i, f"expected '@' at the start of a FASTQ record, found '{_shown(buf, st[4 * i], ln[4 * i])}'")
+        )
     i = _first(buf[st[h + 2]] != _PLUS)
     if i >= 0:
         problems.append((4 * i + 2, i, f"expected a '+' line, found '{_shown(buf, st[4 * i + 2], ln[4 * i + 2])}'"))
@@ -152,8 +177,9 @@ def parse_fastq_chunk(data: bytes | memoryview, source: str, first_line: int, fi
         problems.append((at, at // 4 if at < 4 * n_rec else None, "NUL byte in FASTQ data"))
     if problems:
         line, rec, message = min(problems, key=lambda p: p[0])
-        raise InputFormatError(source, message, line=first_line + line,
-                               record=None if rec is None else first_record + rec)
+        raise InputFormatError(
+            source, message, line=first_line + line, record=None if rec is None else first_record + rec
+        )
     qualities = quals.tobytes()  # the field, made before the residues' temporaries: one copy alive
     del quals
 
@@ -226,15 +252,15 @@ def unparse_fastq_chunk(streams: ChunkStreams) -> bytes:
 
     n_lines = 4 * n_rec + n_blank
     lengths = np.zeros(n_lines, dtype=np.int64)
-    lengths[0:4 * n_rec:4] = name_len + 1
-    lengths[1:4 * n_rec:4] = readlen
-    lengths[2:4 * n_rec:4] = plus_len + 1
-    lengths[3:4 * n_rec:4] = readlen
+    lengths[0 : 4 * n_rec : 4] = name_len + 1
+    lengths[1 : 4 * n_rec : 4] = readlen
+    lengths[2 : 4 * n_rec : 4] = plus_len + 1
+    lengths[3 : 4 * n_rec : 4] = readlen
     cr = read_line_endings(r, n_lines)
     r.finish()
 
     out, starts = assemble(lengths, cr, not flags & _FLAG_NO_FINAL_NEWLINE)
-    head, seq, plus, qual = (starts[j:4 * n_rec:4] for j in range(4))
+    head, seq, plus, qual = (starts[j : 4 * n_rec : 4] for j in range(4))
     out[head] = _AT
     scatter(out, head + 1, name_len, names, "names")
     out[plus] = _PLUS

@@ -12,6 +12,7 @@ one byte, so "ACGT\\n" is one line and "ACGT\\n\\r" is two (the second empty wit
 Line endings are stored as a majority convention (all LF or all CRLF) plus the indices of the
 lines that break it, so a pure LF or pure CRLF file costs one bit and a mixed one a few bytes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,10 +29,10 @@ LF, CR = 10, 13
 class Lines:
     """Where the lines of a chunk are: all arrays have one entry per line."""
 
-    starts: np.ndarray    # int64 offset of the line's first byte in the chunk
-    lengths: np.ndarray   # int64 content length (without CR and LF)
-    cr: np.ndarray        # bool: the line ended with CR before its LF (or before the chunk's end)
-    final_newline: bool   # False if the last line has no LF (True for an empty chunk)
+    starts: np.ndarray  # int64 offset of the line's first byte in the chunk
+    lengths: np.ndarray  # int64 content length (without CR and LF)
+    cr: np.ndarray  # bool: the line ended with CR before its LF (or before the chunk's end)
+    final_newline: bool  # False if the last line has no LF (True for an empty chunk)
 
     @property
     def count(self) -> int:
@@ -52,7 +53,7 @@ def find_lf(buf: np.ndarray) -> np.ndarray:
     """Offsets of every LF in ``buf`` (int64), scanned a slice at a time."""
     if buf.size <= _SCAN:
         return np.flatnonzero(buf == LF)
-    return np.concatenate([np.flatnonzero(buf[i:i + _SCAN] == LF) + i for i in range(0, buf.size, _SCAN)])
+    return np.concatenate([np.flatnonzero(buf[i : i + _SCAN] == LF) + i for i in range(0, buf.size, _SCAN)])
 
 
 def split_lines(buf: np.ndarray) -> Lines:
@@ -64,7 +65,7 @@ def split_lines(buf: np.ndarray) -> Lines:
     starts = np.empty(ends.size, dtype=np.int64)
     if ends.size:
         starts[0] = 0
-        starts[1:] = nl[:ends.size - 1] + 1
+        starts[1:] = nl[: ends.size - 1] + 1
     cr = np.zeros(ends.size, dtype=bool)
     nonempty = ends > starts
     cr[nonempty] = buf[ends[nonempty] - 1] == CR
@@ -114,7 +115,7 @@ def ranges_mask(size: int, starts: np.ndarray, lengths: np.ndarray) -> np.ndarra
     if _long_ranges(lengths, covered):
         mask = np.zeros(size, dtype=bool)
         for start, length in zip(starts.tolist(), lengths.tolist()):
-            mask[start:start + length] = True
+            mask[start : start + length] = True
         return mask
     if covered * 4 <= size:
         mask = np.zeros(size, dtype=bool)
@@ -150,7 +151,7 @@ def gather(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarr
         out = np.empty(total, dtype=buf.dtype)
         at = 0
         for start, length in zip(np.asarray(starts).tolist(), lengths.tolist()):
-            out[at:at + length] = buf[start:start + length]
+            out[at : at + length] = buf[start : start + length]
             at += length
         return out
     if total * 4 <= buf.size:
@@ -166,7 +167,7 @@ def scatter(out: np.ndarray, starts: np.ndarray, lengths: np.ndarray, values: np
     if lengths.size <= FEW_RANGES or _long_ranges(lengths, values.size):
         at = 0
         for start, length in zip(np.asarray(starts).tolist(), lengths.tolist()):
-            out[start:start + length] = values[at:at + length]
+            out[start : start + length] = values[at : at + length]
             at += length
     elif values.size * 4 <= out.size:
         out[range_indices(starts, lengths)] = values
@@ -179,7 +180,7 @@ def join_lines(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> byte
     codec likes. Each line but the last is taken with the byte after it (its CR or LF: only the
     chunk's last line has none), which then becomes the '\\n'; one copy, not two."""
     if lengths.size <= 1:
-        return buf[int(starts[0]):int(starts[0]) + int(lengths[0])].tobytes() if lengths.size else b""
+        return buf[int(starts[0]) : int(starts[0]) + int(lengths[0])].tobytes() if lengths.size else b""
     with_end = np.asarray(lengths, dtype=np.int64) + 1
     with_end[-1] -= 1
     body = gather(buf, starts, with_end)

@@ -22,6 +22,7 @@ field ``exceptions``: everything that is not A/C/G/T, as runs of one repeated by
 
 Control bytes (0x00-0x1F, 0x7F) are not residues: the parsers reject them (``first_invalid``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -123,26 +124,28 @@ def _exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
     for i in range(0, n, _SLICE):
         j = min(n, i + _SLICE)
         lo, hi = max(i - 1, 0), min(j, n - 1)  # cont[lo:hi]: does p + 1 continue p
-        cont = folded[lo + 1:hi + 1] == folded[lo:hi]
-        cont &= exc[lo + 1:hi + 1]
+        cont = folded[lo + 1 : hi + 1] == folded[lo:hi]
+        cont &= exc[lo + 1 : hi + 1]
         cont &= exc[lo:hi]
         prev = np.zeros(j - i, dtype=bool)  # residue p continues p - 1
         if i == 0:
-            prev[1:] = cont[:j - 1]
+            prev[1:] = cont[: j - 1]
         else:
-            prev[:] = cont[:j - i]
+            prev[:] = cont[: j - i]
         nxt = np.zeros(j - i, dtype=bool)  # residue p + 1 continues p
         k = min(j - i, cont.size - (i - lo))
-        nxt[:k] = cont[i - lo:i - lo + k]
+        nxt[:k] = cont[i - lo : i - lo + k]
         e = exc[i:j]
         run_start.append(np.flatnonzero(np.greater(e, prev, out=prev)) + i)
         run_last.append(np.flatnonzero(np.greater(e, nxt, out=nxt)) + i)
     starts = np.concatenate(run_start)
     run_len = np.concatenate(run_last) - starts + 1
     prev_end = np.concatenate(([0], (starts + run_len)[:-1]))
-    return (encode_uvarints([starts.size])
-            + encode_uvarints(np.concatenate((starts - prev_end, run_len - 1)))
-            + folded[starts].tobytes())
+    return (
+        encode_uvarints([starts.size])
+        + encode_uvarints(np.concatenate((starts - prev_end, run_len - 1)))
+        + folded[starts].tobytes()
+    )
 
 
 #: residues classified at a time: the temporaries of each step are this large, not as large as the
@@ -156,7 +159,7 @@ def _sliced(fn, residues: np.ndarray, dtype) -> np.ndarray:
         return fn(residues)
     out = np.empty(residues.size, dtype=dtype)
     for i in range(0, residues.size, _SLICE):
-        out[i:i + _SLICE] = fn(residues[i:i + _SLICE])
+        out[i : i + _SLICE] = fn(residues[i : i + _SLICE])
     return out
 
 
@@ -181,8 +184,8 @@ def split_residues(residues: np.ndarray) -> tuple[np.ndarray, bytes, bytes]:
     bases = np.empty(int(np.count_nonzero(acgt)), dtype=np.uint8)
     at = 0
     for i in range(0, residues.size, _SLICE):
-        picked = _code(residues[i:i + _SLICE])[acgt[i:i + _SLICE]]
-        bases[at:at + picked.size] = picked
+        picked = _code(residues[i : i + _SLICE])[acgt[i : i + _SLICE]]
+        bases[at : at + picked.size] = picked
         at += picked.size
     np.logical_not(acgt, out=acgt)
     return bases, case, _exception_runs(folded, acgt)

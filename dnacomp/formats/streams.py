@@ -22,6 +22,7 @@ Integers that describe structure (counts, widths, deltas) are written as LEB128 
 varint stream with explicit counts, so that a field is self-describing and a corrupt field is
 detected instead of silently misread.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,11 +45,11 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {
 class ChunkStreams:
     """One chunk of input, split into the base symbols and the serialised side streams."""
 
-    kind: str                 # "fasta" or "fastq"
-    bases: np.ndarray         # uint8 2-bit symbols 0..3 (A,C,G,T, case-folded), exceptions removed
+    kind: str  # "fasta" or "fastq"
+    bases: np.ndarray  # uint8 2-bit symbols 0..3 (A,C,G,T, case-folded), exceptions removed
     fields: dict[str, bytes] = field(default_factory=dict)
-    n_symbols: int = 0        # sequence bytes of the chunk (every byte of sequence lines but CR/LF)
-    n_records: int = 0        # records that start in this chunk (FASTA: header lines)
+    n_symbols: int = 0  # sequence bytes of the chunk (every byte of sequence lines but CR/LF)
+    n_records: int = 0  # records that start in this chunk (FASTA: header lines)
 
 
 class FieldWriter:
@@ -86,7 +87,7 @@ class FieldReader:
     def _take(self, n: int) -> np.ndarray:
         if n < 0 or self._pos + n > self._values.size:
             raise ArchiveError(f"field {self._name!r} is truncated")
-        out = self._values[self._pos:self._pos + n]
+        out = self._values[self._pos : self._pos + n]
         self._pos += n
         return out
 

@@ -7,6 +7,7 @@ and every restored file is compared with the original (a tool that is not byte-e
 never silently counted). bits/base = 8 x archive bytes / sequence symbols (every byte of sequence
 lines; for FASTQ the read bases).
 """
+
 from __future__ import annotations
 
 import os
@@ -17,9 +18,9 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from . import peers
 from ..errors import DnacompError
 from ..fileio import open_input
+from . import peers
 
 
 @dataclass
@@ -60,8 +61,13 @@ def _run(cmd: list[str], stdout_path: str | None = None, cwd: str | None = None)
     fd, report = tempfile.mkstemp(prefix="rusage-")
     os.close(fd)
     try:
-        proc = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, report, *cmd], stdin=subprocess.DEVNULL,
-                              stdout=fout, stderr=subprocess.PIPE, cwd=cwd)
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, report, *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=fout,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+        )
         if proc.returncode != 0:
             err = proc.stderr.decode(errors="replace").strip()
             raise DnacompError(f"{' '.join(cmd)} failed: {err.splitlines()[-1] if err else proc.returncode}")
@@ -155,18 +161,57 @@ def run_bench(path: str, levels: list[int], tools: list[str], repeat: int = 1, t
         results = [_measure("dnacomp", str(lv), plain, kind, work, repeat) for lv in levels]
         results += [_measure_peer(t, plain, kind, work, repeat) for t in names]
     ref = next((r for r in results if r.tool in ("mfcompress", "fqzcomp", "xz", "gzip") and r.archive_bytes), None)
-    header = ["tool", "level", "archive_bytes", "bits_per_base", f"vs_{ref.tool if ref else 'ref'}",
-              "compress_s", "decompress_s", "compress_MB_s", "decompress_MB_s", "max_rss_MB", "exact", "note"]
+    header = [
+        "tool",
+        "level",
+        "archive_bytes",
+        "bits_per_base",
+        f"vs_{ref.tool if ref else 'ref'}",
+        "compress_s",
+        "decompress_s",
+        "compress_MB_s",
+        "decompress_MB_s",
+        "max_rss_MB",
+        "exact",
+        "note",
+    ]
     rows = []
     for r in results:
         if not r.archive_bytes:
-            rows.append([r.tool, r.level, "", "", "", "", "", "", "", "", r.exact if r.exact in (peers.NOT_AVAILABLE, "failed") else "",
-                         r.note])
+            rows.append(
+                [
+                    r.tool,
+                    r.level,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    r.exact if r.exact in (peers.NOT_AVAILABLE, "failed") else "",
+                    r.note,
+                ]
+            )
             continue
         rel = f"{100 * (r.archive_bytes / ref.archive_bytes - 1):+.1f}%" if ref else ""
-        rows.append([r.tool, r.level, str(r.archive_bytes), f"{8 * r.archive_bytes / max(symbols, 1):.4f}", rel,
-                     f"{r.compress_s:.2f}", f"{r.decompress_s:.2f}", f"{size / 1e6 / r.compress_s:.2f}",
-                     f"{size / 1e6 / r.decompress_s:.2f}", f"{r.max_rss_mb:.0f}", r.exact, r.note])
+        rows.append(
+            [
+                r.tool,
+                r.level,
+                str(r.archive_bytes),
+                f"{8 * r.archive_bytes / max(symbols, 1):.4f}",
+                rel,
+                f"{r.compress_s:.2f}",
+                f"{r.decompress_s:.2f}",
+                f"{size / 1e6 / r.compress_s:.2f}",
+                f"{size / 1e6 / r.decompress_s:.2f}",
+                f"{r.max_rss_mb:.0f}",
+                r.exact,
+                r.note,
+            ]
+        )
     print(f"# {path}: {kind.upper()}, {size:,} bytes, {symbols:,} sequence symbols; medians of {repeat} run(s)")
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())

@@ -5,6 +5,7 @@ it starts to pay off, which a single bits/base number hides. Used for the README
 
     python -m dnacomp.measure.curve ecoli_536.fna.gz --runs 9:cm,9:gru -o docs/gru_learning.png --tsv curve.tsv
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,11 @@ def windowed(costs: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m dnacomp.measure.curve", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m dnacomp.measure.curve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("file")
     ap.add_argument("--runs", default="9:cm,9:gru", help="LEVEL:MODEL pairs, comma separated (default %(default)s)")
     ap.add_argument("--window", type=int, default=100_000, help="bases per point (default %(default)s)")
@@ -59,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         level, _, model = run.partition(":")
         costs = base_costs(args.file, int(level), model or "cm")
         curves[f"-{level} {model or 'cm'}"] = costs
-        print(f"{args.file} -{level} {model or 'cm'}: {costs.sum() / 8:,.0f} bytes of bases, "
-              f"{costs.mean():.4f} bits/base over {len(costs):,} bases", file=sys.stderr)
+        print(
+            f"{args.file} -{level} {model or 'cm'}: {costs.sum() / 8:,.0f} bytes of bases, "
+            f"{costs.mean():.4f} bits/base over {len(costs):,} bases",
+            file=sys.stderr,
+        )
     if args.tsv:
         with open(args.tsv, "w") as out:
             names = list(curves)
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.exit("dnacomp.measure.curve: --plot needs matplotlib (pip install matplotlib, or the [test] extra)")
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, height_ratios=(2, 1))
         names = list(curves)
         for name in names:

@@ -15,6 +15,7 @@ so the dnacomp being measured is the one installed beside the caller.
 bits/base = 8 x archive bytes / sequence symbols (every byte of sequence lines; for FASTQ the read
 bases), counted with dnacomp's own parser (:func:`count_symbols`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,15 +38,22 @@ UNEXPECTED_LOSS = "restored file differs from the input (sha256)"
 @dataclass(frozen=True)
 class Step:
     argv: tuple[str, ...]
-    stdout: bool = False          # output comes on stdout, redirected into {out}
-    produces: str | None = None   # the tool picks its output name: this file is renamed to {out}
+    stdout: bool = False  # output comes on stdout, redirected into {out}
+    produces: str | None = None  # the tool picks its output name: this file is renamed to {out}
 
     def _fields(self, src: str, out: str, level: str, threads: int, tmp: str) -> dict[str, str]:
-        return {"in": src, "out": out, "level": str(level), "threads": str(threads), "tmp": tmp,
-                "in_noext": os.path.splitext(src)[0]}
+        return {
+            "in": src,
+            "out": out,
+            "level": str(level),
+            "threads": str(threads),
+            "tmp": tmp,
+            "in_noext": os.path.splitext(src)[0],
+        }
 
-    def argv_for(self, exes: dict[str, list[str]], src: str, out: str, level: str, threads: int = 1,
-                 tmp: str = ".") -> list[str]:
+    def argv_for(
+        self, exes: dict[str, list[str]], src: str, out: str, level: str, threads: int = 1, tmp: str = "."
+    ) -> list[str]:
         """The command as a list; ``exes`` maps each executable name to its resolved argv prefix."""
         fields = self._fields(src, out, level, threads, tmp)
         return [*exes[self.argv[0]], *(a.format(**fields) for a in self.argv[1:])]
@@ -65,84 +73,141 @@ class Step:
         if self.produces:
             cmd += f" && mv -f {shlex.quote(self.produced(src, out, level, threads))} {shlex.quote(out)}"
         scratch = shlex.quote(os.path.dirname(out))
-        return (f'tmp=$(mktemp -d {scratch}/.tmp.XXXXXX) && trap \'rm -rf "$tmp"\' EXIT && '
-                f'cd "$tmp" && {cmd}')
+        return f'tmp=$(mktemp -d {scratch}/.tmp.XXXXXX) && trap \'rm -rf "$tmp"\' EXIT && cd "$tmp" && {cmd}'
 
 
 @dataclass(frozen=True)
 class Tool:
     name: str
-    label: str                     # how reports name it
-    formats: tuple[str, ...]       # "fasta", "fastq"
-    ext: str                       # archive file extension
+    label: str  # how reports name it
+    formats: tuple[str, ...]  # "fasta", "fastq"
+    ext: str  # archive file extension
     default_level: str
     compress: Step
     decompress: Step
-    exactness: str = EXACT_YES     # what a byte-exact run is reported as (EXACT_ACGT for ACGT-only)
-    prepare: str | None = None     # "uppercase": the tool gets an uppercased copy of the input
-    note: str = ""                 # why a run is not byte-exact: what the tool loses ("" = nothing known)
+    exactness: str = EXACT_YES  # what a byte-exact run is reported as (EXACT_ACGT for ACGT-only)
+    prepare: str | None = None  # "uppercase": the tool gets an uppercased copy of the input
+    note: str = ""  # why a run is not byte-exact: what the tool loses ("" = nothing known)
     executables: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
         if not self.executables:
-            object.__setattr__(self, "executables", tuple(dict.fromkeys(
-                (self.compress.argv[0], self.decompress.argv[0]))))
+            object.__setattr__(
+                self, "executables", tuple(dict.fromkeys((self.compress.argv[0], self.decompress.argv[0])))
+            )
 
     def command_label(self, level: str, threads: int = 1) -> str:
         """The compress command as a person would type it, for reports."""
-        args = " ".join(a.format(**{"in": "IN", "out": "OUT", "level": level, "threads": threads, "tmp": "TMP",
-                                    "in_noext": "IN"}) for a in self.compress.argv)
+        args = " ".join(
+            a.format(**{"in": "IN", "out": "OUT", "level": level, "threads": threads, "tmp": "TMP", "in_noext": "IN"})
+            for a in self.compress.argv
+        )
         return args + (" > OUT" if self.compress.stdout else "")
 
 
 def _simple(name: str, level: str, ext: str, extra: tuple[str, ...] = ()) -> Tool:
-    return Tool(name, f"{name} -{{level}}", ("fasta", "fastq"), ext, level,
-                Step((name, "-{level}", *extra, "-c", "{in}"), stdout=True),
-                Step((name, "-d", *extra, "-c", "{in}"), stdout=True))
+    return Tool(
+        name,
+        f"{name} -{{level}}",
+        ("fasta", "fastq"),
+        ext,
+        level,
+        Step((name, "-{level}", *extra, "-c", "{in}"), stdout=True),
+        Step((name, "-d", *extra, "-c", "{in}"), stdout=True),
+    )
 
 
-TOOLS: dict[str, Tool] = {t.name: t for t in [
-    Tool("dnacomp", "dnacomp -{level}", ("fasta", "fastq"), "dnac", "5",
-         Step((DNACOMP, "compress", "-{level}", "-T", "{threads}", "-c", "-q", "{in}"), stdout=True),
-         Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True)),
-    # the GRU model: not among the 'auto' peers (slow); ask for it with --tools dnacomp-gru
-    Tool("dnacomp-gru", "dnacomp -{level} --model gru", ("fasta", "fastq"), "dnac", "9",
-         Step((DNACOMP, "compress", "-{level}", "--model", "gru", "-T", "{threads}", "-c", "-q", "{in}"),
-              stdout=True),
-         Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True)),
-    _simple("gzip", "9", "gz"),
-    _simple("bzip2", "9", "bz2"),
-    _simple("xz", "9", "xz", ("-T1",)),
-    _simple("zstd", "19", "zst", ("-q",)),
-    Tool("mfcompress", "MFCompress -{level}", ("fasta",), "mfc", "3",
-         Step(("MFCompressC", "-{level}", "-o", "{out}", "{in}")),
-         Step(("MFCompressD", "-o", "{out}", "{in}")),
-         note="MFCompress drops the final blank line"),
-    Tool("geco3", "GeCo3 -l {level}", ("fasta",), "co", "12",
-         Step(("GeCo3", "-F", "-l", "{level}", "{in}"), produces="{in}.co"),
-         Step(("GeDe3", "{in}"), produces="{in_noext}.de"),
-         exactness=EXACT_ACGT, prepare="uppercase",
-         note="ACGT only: no N runs, case, headers or layout (GeCo3 codes the A/C/G/T of an uppercased "
-              "copy), so its size is a lower bound"),
-    Tool("naf", "NAF -{level}", ("fasta",), "naf", "22",
-         Step(("ennaf", "-{level}", "--temp-dir", "{tmp}", "{in}", "-o", "{out}")),
-         Step(("unnaf", "{in}", "-o", "{out}"))),
-    Tool("fqzcomp", "fqzcomp -s{level}+ -e -q3", ("fastq",), "fqz", "5",
-         Step(("fqzcomp", "-s{level}+", "-e", "-q3", "{in}", "{out}")),
-         Step(("fqzcomp", "-d", "{in}", "{out}")),
-         note="fqzcomp 4.6 restores the quality of every N base as '!', so it is not byte-exact where N bases "
-              "had other qualities"),
-    Tool("cram", "CRAM 3.1 archive level {level}", ("fastq",), "cram", "9",
-         Step(("samtools", "import", "-0", "{in}", "-O", "cram,version=3.1,archive,level={level}", "-o", "{out}")),
-         Step(("samtools", "fastq", "{in}"), stdout=True),
-         note="samtools import: read names cut at the first space (comments dropped), so not byte-exact"),
-]}
+TOOLS: dict[str, Tool] = {
+    t.name: t
+    for t in [
+        Tool(
+            "dnacomp",
+            "dnacomp -{level}",
+            ("fasta", "fastq"),
+            "dnac",
+            "5",
+            Step((DNACOMP, "compress", "-{level}", "-T", "{threads}", "-c", "-q", "{in}"), stdout=True),
+            Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True),
+        ),
+        # the GRU model: not among the 'auto' peers (slow); ask for it with --tools dnacomp-gru
+        Tool(
+            "dnacomp-gru",
+            "dnacomp -{level} --model gru",
+            ("fasta", "fastq"),
+            "dnac",
+            "9",
+            Step(
+                (DNACOMP, "compress", "-{level}", "--model", "gru", "-T", "{threads}", "-c", "-q", "{in}"), stdout=True
+            ),
+            Step((DNACOMP, "decompress", "-c", "-q", "{in}"), stdout=True),
+        ),
+        _simple("gzip", "9", "gz"),
+        _simple("bzip2", "9", "bz2"),
+        _simple("xz", "9", "xz", ("-T1",)),
+        _simple("zstd", "19", "zst", ("-q",)),
+        Tool(
+            "mfcompress",
+            "MFCompress -{level}",
+            ("fasta",),
+            "mfc",
+            "3",
+            Step(("MFCompressC", "-{level}", "-o", "{out}", "{in}")),
+            Step(("MFCompressD", "-o", "{out}", "{in}")),
+            note="MFCompress drops the final blank line",
+        ),
+        Tool(
+            "geco3",
+            "GeCo3 -l {level}",
+            ("fasta",),
+            "co",
+            "12",
+            Step(("GeCo3", "-F", "-l", "{level}", "{in}"), produces="{in}.co"),
+            Step(("GeDe3", "{in}"), produces="{in_noext}.de"),
+            exactness=EXACT_ACGT,
+            prepare="uppercase",
+            note="ACGT only: no N runs, case, headers or layout (GeCo3 codes the A/C/G/T of an uppercased "
+            "copy), so its size is a lower bound",
+        ),
+        Tool(
+            "naf",
+            "NAF -{level}",
+            ("fasta",),
+            "naf",
+            "22",
+            Step(("ennaf", "-{level}", "--temp-dir", "{tmp}", "{in}", "-o", "{out}")),
+            Step(("unnaf", "{in}", "-o", "{out}")),
+        ),
+        Tool(
+            "fqzcomp",
+            "fqzcomp -s{level}+ -e -q3",
+            ("fastq",),
+            "fqz",
+            "5",
+            Step(("fqzcomp", "-s{level}+", "-e", "-q3", "{in}", "{out}")),
+            Step(("fqzcomp", "-d", "{in}", "{out}")),
+            note="fqzcomp 4.6 restores the quality of every N base as '!', so it is not byte-exact where N bases "
+            "had other qualities",
+        ),
+        Tool(
+            "cram",
+            "CRAM 3.1 archive level {level}",
+            ("fastq",),
+            "cram",
+            "9",
+            Step(("samtools", "import", "-0", "{in}", "-O", "cram,version=3.1,archive,level={level}", "-o", "{out}")),
+            Step(("samtools", "fastq", "{in}"), stdout=True),
+            note="samtools import: read names cut at the first space (comments dropped), so not byte-exact",
+        ),
+    ]
+}
 
 #: the tools that are dnacomp itself (no conda environment of their own; one pair of workflow rules)
 OWN_TOOLS = tuple(name for name, tool in TOOLS.items() if set(tool.executables) == {DNACOMP})
 
-PEERS_FOR = {"fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "naf"],
-             "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "cram"]}
+PEERS_FOR = {
+    "fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "naf"],
+    "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "cram"],
+}
 
 
 def search_path(peer_dirs=DEFAULT_PEER_DIRS) -> str:
@@ -206,8 +271,9 @@ def count_symbols(path: str) -> tuple[str, int]:
     with open_input(path) as f:
         head, stream = sniff_stream(f)
         kind = detect_format(head, path)
-        return kind, sum(PARSERS[kind](chunk, path, line, rec).n_symbols
-                         for chunk, line, rec in iter_chunks(stream, kind, path))
+        return kind, sum(
+            PARSERS[kind](chunk, path, line, rec).n_symbols for chunk, line, rec in iter_chunks(stream, kind, path)
+        )
 
 
 def acgt_projection_sha256(path: str, kind: str) -> str:

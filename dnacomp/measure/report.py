@@ -1,4 +1,5 @@
 """Human-readable summaries: `dnacomp info` and the bench table."""
+
 from __future__ import annotations
 
 from ..archive import ArchiveStats
@@ -25,15 +26,21 @@ def describe_model(p: dict) -> str:
     if p.get("dp_orders"):
         parts.append(f"probability models of orders {_orders(p['dp_orders'], p.get('dp_ir', []))}")
     if p.get("codon_order"):
-        parts.append(f"codon model (order {p['codon_order']}"
-                     + (f", extra tables {','.join(map(str, p['codon_extra']))}" if p.get("codon_extra") else "") + ")")
+        parts.append(
+            f"codon model (order {p['codon_order']}"
+            + (f", extra tables {','.join(map(str, p['codon_extra']))}" if p.get("codon_extra") else "")
+            + ")"
+        )
     parts.append(f"tolerant match models on {p.get('match_min')}-mers")
     mode = p.get("gru_mode", 0)
     if mode:
         role = {1: "as a model", 2: "as the mixer, blended with the CM", 3: "as a model and in the final blend"}.get(
-            mode, f"mode {mode}")
-        parts.append(f"GRU {role} ({p.get('gru_hidden')} units, BPTT {p.get('gru_bptt')}, "
-                     f"Adam {p.get('gru_lr', 0) / 10000:g}, seed {p.get('gru_seed')})")
+            mode, f"mode {mode}"
+        )
+        parts.append(
+            f"GRU {role} ({p.get('gru_hidden')} units, BPTT {p.get('gru_bptt')}, "
+            f"Adam {p.get('gru_lr', 0) / 10000:g}, seed {p.get('gru_seed')})"
+        )
     return "; ".join(parts)
 
 
@@ -45,8 +52,10 @@ def _reads_summary(stats: ArchiveStats) -> str:
     n_quals = stats.stream_raw.get("qualities", 0)
     per_read = f"{8 * names / stats.n_records:.2f} bits/read" if stats.n_records else "-"
     per_qual = f"{8 * quals / n_quals:.4f} bits/quality" if n_quals else "-"
-    return (f"  reads: names {names:,} B ({per_read}); bases {bases:,} B ({_bpb(bases, stats.n_symbols)} bits/base); "
-            f"qualities {quals:,} B ({per_qual}); other {other:,} B")
+    return (
+        f"  reads: names {names:,} B ({per_read}); bases {bases:,} B ({_bpb(bases, stats.n_symbols)} bits/base); "
+        f"qualities {quals:,} B ({per_qual}); other {other:,} B"
+    )
 
 
 def format_info(path: str, stats: ArchiveStats) -> str:
@@ -58,8 +67,7 @@ def format_info(path: str, stats: ArchiveStats) -> str:
         f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
         f"{plural(stats.n_blocks, 'block')}, {plural(stats.n_records, 'record')}"
         + (f", {stats.n_members} concatenated archives" if stats.n_members > 1 else ""),
-        f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols "
-        f"({stats.n_bases:,} ACGT bases)",
+        f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols ({stats.n_bases:,} ACGT bases)",
         f"  archive  {stats.archive_bytes:,} bytes = {_bpb(stats.archive_bytes, stats.n_symbols)} bits/base "
         f"(ratio {stats.input_bytes / max(stats.archive_bytes, 1):.2f})",
         "  bits/base is bits per sequence symbol (ACGT, N and IUPAC codes) in every column and line, so streams add up",
@@ -68,10 +76,14 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     for name in sorted(stats.stream_bytes, key=lambda n: -stats.stream_bytes[n]):
         coded = stats.stream_bytes[name]
         method = "base model" if name == "bases" else "/".join(sorted(stats.stream_methods.get(name, ())))
-        lines.append(f"  {name:<14}{stats.stream_raw[name]:>14,}{coded:>14,}{_bpb(coded, stats.n_symbols):>11}"
-                     f"{100 * coded / max(stats.archive_bytes, 1):>7.1f}%  {method}")
-    lines.append(f"  {'(container)':<14}{'':>14}{container:>14,}{_bpb(container, stats.n_symbols):>11}"
-                 f"{100 * container / max(stats.archive_bytes, 1):>7.1f}%")
+        lines.append(
+            f"  {name:<14}{stats.stream_raw[name]:>14,}{coded:>14,}{_bpb(coded, stats.n_symbols):>11}"
+            f"{100 * coded / max(stats.archive_bytes, 1):>7.1f}%  {method}"
+        )
+    lines.append(
+        f"  {'(container)':<14}{'':>14}{container:>14,}{_bpb(container, stats.n_symbols):>11}"
+        f"{100 * container / max(stats.archive_bytes, 1):>7.1f}%"
+    )
     if stats.kind == "fastq":
         lines.append(_reads_summary(stats))
     p = stats.params

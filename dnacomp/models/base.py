@@ -51,6 +51,7 @@ history ring have fixed sizes. The lines the next base will need are prefetched 
 (``_prefetch``, a hint with no effect on the results) so that the cache misses of all models
 overlap with the work of the current base.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,14 +60,14 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ..kernel_cache import njit
-from . import gru
 from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
 from ..coding.arith import decode_bit, encode_bit
 from ..coding.bits import popcount16
 from ..coding.counters import count_add, update_packed_at, update_split
 from ..coding.hashing import fib_hash, kmer_hash
 from ..coding.logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
+from ..kernel_cache import njit
+from . import gru
 from .gru import gru_learn, gru_step, input_offset
 from .params import DIRECT_MAX_ORDER, MAX_MEMORY, MAX_ORDER, ModelParams  # noqa: F401 (re-exported)
 
@@ -100,7 +101,7 @@ def _aligned_full(n: int, value: int, dtype) -> np.ndarray:
     itemsize = np.dtype(dtype).itemsize
     raw = np.empty(n * itemsize + 64, dtype=np.uint8)
     skip = (-raw.ctypes.data) % 64
-    out = raw[skip:skip + n * itemsize].view(dtype)
+    out = raw[skip : skip + n * itemsize].view(dtype)
     out[:] = value
     return out
 
@@ -169,8 +170,9 @@ class BaseModel:
         self.codx = _aligned_full(max(ce_off[-1], 4), 1 << 31, np.uint32)
         self.pend = np.zeros(2 * (m + d), dtype=np.int64)  # pending inverted-repeat slot per model
         if params.gru.mode:
-            self.gw, self.gs, self.gc = gru.new_state(params.gru.hidden, params.gru_inputs(), params.gru.bptt,
-                                                      params.gru.seed)
+            self.gw, self.gs, self.gc = gru.new_state(
+                params.gru.hidden, params.gru_inputs(), params.gru.bptt, params.gru.seed
+            )
         else:
             self.gw, self.gs, self.gc = np.zeros(1), np.zeros(1), np.zeros(gru.N_GC, dtype=np.int64)
         self.gwb = np.zeros(3 * 2, dtype=np.int64)  # blend of CM and GRU: node x (CM, GRU)
@@ -183,16 +185,57 @@ class BaseModel:
     def kernel_args(self) -> tuple:
         p = self.params
         return (
-            self.orders, self.ir, self.offsets, self.hashed, self.tables,
-            self.dp_orders, self.dp_ir, self.dp_offsets, self.dp,
-            self.am1_p, self.am1_n, self.am2_p, self.am2_n, self.mm_p, self.mm_n,
-            self.match_table, self.ring, self.w1, self.w2, self.apm1, self.apm2,
-            self.pend, self.state, self.cod, self.ccost, p.codon_order, p.codon_decay, LOG_COST,
-            self.ce_orders, self.ce_offsets, self.codx, int(p.codon_ir),
-            p.hash_bits, p.match_min, p.match_bits, p.ring_bits, p.mixer_lr, p.am_limit,
+            self.orders,
+            self.ir,
+            self.offsets,
+            self.hashed,
+            self.tables,
+            self.dp_orders,
+            self.dp_ir,
+            self.dp_offsets,
+            self.dp,
+            self.am1_p,
+            self.am1_n,
+            self.am2_p,
+            self.am2_n,
+            self.mm_p,
+            self.mm_n,
+            self.match_table,
+            self.ring,
+            self.w1,
+            self.w2,
+            self.apm1,
+            self.apm2,
+            self.pend,
+            self.state,
+            self.cod,
+            self.ccost,
+            p.codon_order,
+            p.codon_decay,
+            LOG_COST,
+            self.ce_orders,
+            self.ce_offsets,
+            self.codx,
+            int(p.codon_ir),
+            p.hash_bits,
+            p.match_min,
+            p.match_bits,
+            p.ring_bits,
+            p.mixer_lr,
+            p.am_limit,
             p.dp_limit,
-            SQUASH, STRETCH, RECIP, MATCH_LEN_BUCKET,
-            p.gru.mode, self.gw, self.gs, self.gc, self.gwb, gru.POW2, p.gru.lr / 10000.0, p.gru.blend_lr,
+            SQUASH,
+            STRETCH,
+            RECIP,
+            MATCH_LEN_BUCKET,
+            p.gru.mode,
+            self.gw,
+            self.gs,
+            self.gc,
+            self.gwb,
+            gru.POW2,
+            p.gru.lr / 10000.0,
+            p.gru.blend_lr,
             *self._scratch(),
         )
 
@@ -201,8 +244,14 @@ class BaseModel:
         nothing and can run without numba's reference counting (``_nrt=False``)."""
         m, d, n_ce = len(self.orders), len(self.dp_orders), len(self.ce_orders)
         n_in = self.n_inputs
-        return (np.zeros(max(n_ce, 1), np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64),
-                np.zeros(m, np.int64), np.zeros(max(d, 1), np.int64), np.zeros(n_in, np.int64))
+        return (
+            np.zeros(max(n_ce, 1), np.int64),
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+            np.zeros(max(d, 1), np.int64),
+            np.zeros(n_in, np.int64),
+        )
 
 
 @intrinsic
@@ -250,18 +299,71 @@ def _logit_stretch(logit):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def code_bases(
-    mode, syms, start, end, buf, bufpos, coder, cost_out,
-    orders, ir, offsets, hashed, tables,
-    dp_orders, dp_ir, dp_offsets, dp,
-    am1_p, am1_n, am2_p, am2_n, mm_p, mm_n,
-    match_table, ring, w1, w2, apm1, apm2,
-    pend, state, cod, ccost, codon_k, codon_decay, log_cost,
-    ce_orders, ce_offsets, codx, codon_ir,
-    hash_bits, match_min, match_bits, ring_bits, mixer_lr, am_limit,
+    mode,
+    syms,
+    start,
+    end,
+    buf,
+    bufpos,
+    coder,
+    cost_out,
+    orders,
+    ir,
+    offsets,
+    hashed,
+    tables,
+    dp_orders,
+    dp_ir,
+    dp_offsets,
+    dp,
+    am1_p,
+    am1_n,
+    am2_p,
+    am2_n,
+    mm_p,
+    mm_n,
+    match_table,
+    ring,
+    w1,
+    w2,
+    apm1,
+    apm2,
+    pend,
+    state,
+    cod,
+    ccost,
+    codon_k,
+    codon_decay,
+    log_cost,
+    ce_orders,
+    ce_offsets,
+    codx,
+    codon_ir,
+    hash_bits,
+    match_min,
+    match_bits,
+    ring_bits,
+    mixer_lr,
+    am_limit,
     dp_limit,
-    squash, stretch, recip, mlen_bucket,
-    gru_mode, gw, gs, gc, gwb, pow2, gru_lr, gru_blend_lr,
-    cxb, idx, cnt, amidx, dpix, xin,
+    squash,
+    stretch,
+    recip,
+    mlen_bucket,
+    gru_mode,
+    gw,
+    gs,
+    gc,
+    gwb,
+    pow2,
+    gru_lr,
+    gru_blend_lr,
+    cxb,
+    idx,
+    cnt,
+    amidx,
+    dpix,
+    xin,
 ):
     """Encode (mode 0) syms[start:end] into buf, or decode (mode 1) them from buf into syms.
 
@@ -376,7 +478,6 @@ def code_bases(
         match_sel = 0
         if m_exp >= 0 or r_exp >= 0:
             match_sel = 1 if max(mlen, rlen) < 16 else 2
-        o3 = hist & 63
         cbase = 0
         cphase = 6
         cconf = 0

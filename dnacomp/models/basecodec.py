@@ -4,14 +4,15 @@ The kernel does all per-base work; this module only grows the output buffer, rep
 and frames one block's coded bytes. A block's coded bases are the arithmetic coder's bytes for
 exactly ``len(bases)`` symbols; the model state carries over from block to block.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import ArchiveError
 from ..coding.arith import decode_init, encode_flush, new_coder_state
+from ..errors import ArchiveError
 from .base import BaseModel, ModelParams, code_bases
 
 SLICE = 1 << 20  # bases per kernel call: granularity of progress reports

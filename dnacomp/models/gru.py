@@ -40,6 +40,7 @@ numba checks each cached kernel against its own source file only, so base.py's k
 inlines this file's, would keep an old GRU after an edit here; the kernel cache directory is
 therefore keyed by a digest of all kernel sources (``dnacomp/kernel_cache.py``).
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,13 @@ _LN2_LO = 1.4286068203094173e-06
 _INV_LN2 = 1.4426950408889634
 _POW2_BIAS = 1100
 #: 2^k for k = -1100 .. 1100 (exact powers of two; 0 and inf beyond the float64 range)
-POW2 = np.array([math.ldexp(1.0, k) if -1074 <= k <= 1023 else (0.0 if k < 0 else math.inf)
-                 for k in range(-_POW2_BIAS, _POW2_BIAS + 1)], dtype=np.float64)
+POW2 = np.array(
+    [
+        math.ldexp(1.0, k) if -1074 <= k <= 1023 else (0.0 if k < 0 else math.inf)
+        for k in range(-_POW2_BIAS, _POW2_BIAS + 1)
+    ],
+    dtype=np.float64,
+)
 
 ADAM_B1 = 0.9
 ADAM_B2 = 0.999
@@ -91,9 +97,9 @@ def new_state(hidden: int, inputs: int, bptt: int, seed: int) -> tuple[np.ndarra
     bound = 1.0 / math.sqrt(hidden)
     gw[:p] = (unit * 2.0 - 1.0) * bound
     o = gru_layout(hidden, inputs)
-    gw[o[4]:o[4] + hidden] *= 0.125  # w_o
-    gw[o[5]:o[5] + inputs + 1] = 0.0  # v and b_o
-    gw[o[7]:o[7] + inputs * hidden] *= 0.125  # U
+    gw[o[4] : o[4] + hidden] *= 0.125  # w_o
+    gw[o[5] : o[5] + inputs + 1] = 0.0  # v and b_o
+    gw[o[7] : o[7] + inputs * hidden] *= 0.125  # U
     gs = np.zeros(hidden + bptt * gru_slot_size(hidden, inputs) + 16 * hidden, dtype=np.float64)
     gc = np.zeros(N_GC, dtype=np.int64)
     gc[G_H], gc[G_I], gc[G_T] = hidden, inputs, bptt
@@ -106,14 +112,14 @@ def unpack(gw: np.ndarray, hidden: int, inputs: int) -> dict[str, np.ndarray]:
     h3 = 3 * hidden
     wx, wh, bx, bh, wo, v, bo, u, _ = gru_layout(hidden, inputs)
     return {
-        "u": gw[u:u + inputs * hidden].reshape(inputs, hidden),
+        "u": gw[u : u + inputs * hidden].reshape(inputs, hidden),
         "weight_ih": gw[wx:wh].reshape(inputs, h3).T,
         "weight_hh": gw[wh:bx].reshape(hidden, h3).T,
         "bias_ih": gw[bx:bh],
         "bias_hh": gw[bh:wo],
         "w_o": gw[wo:v],
         "v": gw[v:bo],
-        "b_o": gw[bo:bo + 1],
+        "b_o": gw[bo : bo + 1],
     }
 
 
@@ -183,9 +189,16 @@ def _slot(gs, base, hh, ii):
     """Views of the step record at ``base``: input x, previous h, r, z, n, W_hn h + b_hn, new h,
     w_o + U^T x; the logit and the target follow at base + I + 7H and + 1."""
     o = base + ii
-    return (gs[base:o], gs[o:o + hh], gs[o + hh:o + 2 * hh], gs[o + 2 * hh:o + 3 * hh],
-            gs[o + 3 * hh:o + 4 * hh], gs[o + 4 * hh:o + 5 * hh], gs[o + 5 * hh:o + 6 * hh],
-            gs[o + 6 * hh:o + 7 * hh])
+    return (
+        gs[base:o],
+        gs[o : o + hh],
+        gs[o + hh : o + 2 * hh],
+        gs[o + 2 * hh : o + 3 * hh],
+        gs[o + 3 * hh : o + 4 * hh],
+        gs[o + 4 * hh : o + 5 * hh],
+        gs[o + 5 * hh : o + 6 * hh],
+        gs[o + 6 * hh : o + 7 * hh],
+    )
 
 
 @njit(cache=True, inline="always")
@@ -214,22 +227,22 @@ def gru_step(gw, gs, gc, pow2):
     h = gs[0:hh]
     x, hp, rr, zz, nn, hn, hnew, uu = _slot(gs, base, hh, ii)
     sc = hh + tt * ss
-    ax = gs[sc:sc + h3]
-    ah = gs[sc + h3:sc + 2 * h3]
-    bxv = gw[bx:bx + h3]
-    bhv = gw[bh:bh + h3]
+    ax = gs[sc : sc + h3]
+    ah = gs[sc + h3 : sc + 2 * h3]
+    bxv = gw[bx : bx + h3]
+    bhv = gw[bh : bh + h3]
     for g in range(h3):
         ax[g] = bxv[g]
         ah[g] = bhv[g]
     for j in range(ii):
         xj = x[j]
-        w = gw[wx + j * h3:wx + (j + 1) * h3]
+        w = gw[wx + j * h3 : wx + (j + 1) * h3]
         for g in range(h3):
             ax[g] += w[g] * xj
     for k in range(hh):
         hk = h[k]
         hp[k] = hk
-        w = gw[wh + k * h3:wh + (k + 1) * h3]
+        w = gw[wh + k * h3 : wh + (k + 1) * h3]
         for g in range(h3):
             ah[g] += w[g] * hk
     for k in range(hh):
@@ -248,13 +261,13 @@ def gru_step(gw, gs, gc, pow2):
         uu[k] = gw[wo + k]
     for j in range(ii):
         xj = x[j]
-        w = gw[uo + j * hh:uo + (j + 1) * hh]
+        w = gw[uo + j * hh : uo + (j + 1) * hh]
         for k in range(hh):
             uu[k] += w[k] * xj
     logit = gw[bo]
     for k in range(hh):
         logit += uu[k] * hnew[k]
-    vv = gw[v:v + ii]
+    vv = gw[v : v + ii]
     for j in range(ii):
         logit += vv[j] * x[j]
     gs[base + ii + 7 * hh] = logit
@@ -288,18 +301,18 @@ def backward(gw, gs, gc, pow2):
     ss = slot_size(hh, ii)
     h3 = 3 * hh
     wx, wh, bx, bh, wo, v, bo, uo, npar = _layout(hh, ii)
-    grad = gw[npar:2 * npar]
+    grad = gw[npar : 2 * npar]
     for q in range(npar):
         grad[q] = 0.0
     sc = hh + tt * ss
-    dhn = gs[sc:sc + hh]  # dh from the future
-    dh = gs[sc + hh:sc + 2 * hh]
-    dgx = gs[sc + 2 * hh:sc + 5 * hh]
-    dgh = gs[sc + 5 * hh:sc + 8 * hh]
-    gwo = grad[wo:wo + hh]
-    gv = grad[v:v + ii]
-    gbx = grad[bx:bx + h3]
-    gbh = grad[bh:bh + h3]
+    dhn = gs[sc : sc + hh]  # dh from the future
+    dh = gs[sc + hh : sc + 2 * hh]
+    dgx = gs[sc + 2 * hh : sc + 5 * hh]
+    dgh = gs[sc + 5 * hh : sc + 8 * hh]
+    gwo = grad[wo : wo + hh]
+    gv = grad[v : v + ii]
+    gbx = grad[bx : bx + h3]
+    gbh = grad[bh : bh + h3]
     for k in range(hh):
         dhn[k] = 0.0
     for s in range(tt - 1, -1, -1):
@@ -313,7 +326,7 @@ def backward(gw, gs, gc, pow2):
         for j in range(ii):
             gv[j] += dl * x[j]
             dxj = dl * x[j]
-            gu = grad[uo + j * hh:uo + (j + 1) * hh]
+            gu = grad[uo + j * hh : uo + (j + 1) * hh]
             for k in range(hh):
                 gu[k] += dxj * hnew[k]
         for k in range(hh):
@@ -338,13 +351,13 @@ def backward(gw, gs, gc, pow2):
             gbh[g] += dgh[g]
         for j in range(ii):
             xj = x[j]
-            gw_row = grad[wx + j * h3:wx + (j + 1) * h3]
+            gw_row = grad[wx + j * h3 : wx + (j + 1) * h3]
             for g in range(h3):
                 gw_row[g] += xj * dgx[g]
         for k in range(hh):
             hk = hp[k]
-            gw_row = grad[wh + k * h3:wh + (k + 1) * h3]
-            w_row = gw[wh + k * h3:wh + (k + 1) * h3]
+            gw_row = grad[wh + k * h3 : wh + (k + 1) * h3]
+            w_row = gw[wh + k * h3 : wh + (k + 1) * h3]
             for g in range(h3):
                 gw_row[g] += hk * dgh[g]
             acc = dh[k]
@@ -361,9 +374,9 @@ def adam_step(gw, gc, lr):
     ii = gc[G_I]
     npar = _layout(hh, ii)[8]
     theta = gw[0:npar]
-    grad = gw[npar:2 * npar]
-    m1 = gw[2 * npar:3 * npar]
-    m2 = gw[3 * npar:4 * npar]
+    grad = gw[npar : 2 * npar]
+    m1 = gw[2 * npar : 3 * npar]
+    m2 = gw[3 * npar : 4 * npar]
     for q in range(npar):
         g = grad[q]
         if g > GRAD_CLIP:

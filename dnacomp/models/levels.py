@@ -21,6 +21,7 @@ frame-specific codon tables, and hashed count models of orders 12-20 with larger
 longer match history, which pay on repetitive genomes. More count models than these made the
 mixers learn slower and cost bits on both test genomes.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -42,8 +43,13 @@ GRU = GruParams(mode=2, hidden=4, bptt=16, lr=8, seed=1, blend_lr=3)
 
 
 def _p(orders=(), ir=(), dp=(), dp_ir=(), **kw) -> ModelParams:
-    return ModelParams(orders=tuple(orders), ir=tuple(bool(x) for x in ir), dp_orders=tuple(dp),
-                       dp_ir=tuple(bool(x) for x in dp_ir), **kw)
+    return ModelParams(
+        orders=tuple(orders),
+        ir=tuple(bool(x) for x in ir),
+        dp_orders=tuple(dp),
+        dp_ir=tuple(bool(x) for x in dp_ir),
+        **kw,
+    )
 
 
 # the codon model: reading frame scored with order-4 contexts, plus an order-2 frame model
@@ -51,28 +57,48 @@ _CODON = dict(codon_order=4, codon_extra=(2,), codon_decay=6, codon_ir=True)
 _CODON2 = dict(codon_order=4, codon_extra=(2, 6), codon_decay=6, codon_ir=True)
 
 _LEVELS: dict[int, tuple[str, ModelParams]] = {
-    1: ("fastest: orders 3 and 8, no inverted repeats",
-        _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22)),
-    2: ("fast: orders 3 and 8, codon model",
-        _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22,
-           codon_order=3, codon_decay=6, codon_ir=True)),
-    3: ("orders 1-8, codon model",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 0), **_CODON)),
-    4: ("orders 1-8, inverted repeats on order 8, codon model",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 1), **_CODON)),
-    5: ("default: orders 1-8, inverted repeats, codon model",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON)),
-    6: ("orders 1-8, inverted repeats, two codon models",
-        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2)),
-    7: ("orders 1-16, two codon models",
-        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2)),
-    8: ("orders 1-20, larger tables, two codon models",
-        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
-           hash_bits=24, **_CODON2)),
-    9: ("strongest: orders 1-20, larger tables and match history, three codon models",
-        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
-           hash_bits=24, match_bits=24, ring_bits=26, codon_order=4, codon_extra=(1, 2, 6),
-           codon_decay=6, codon_ir=True)),
+    1: ("fastest: orders 3 and 8, no inverted repeats", _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22)),
+    2: (
+        "fast: orders 3 and 8, codon model",
+        _p(dp=(3, 8), dp_ir=(0, 0), match_bits=20, ring_bits=22, codon_order=3, codon_decay=6, codon_ir=True),
+    ),
+    3: ("orders 1-8, codon model", _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 0), **_CODON)),
+    4: (
+        "orders 1-8, inverted repeats on order 8, codon model",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 0, 1), **_CODON),
+    ),
+    5: (
+        "default: orders 1-8, inverted repeats, codon model",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON),
+    ),
+    6: (
+        "orders 1-8, inverted repeats, two codon models",
+        _p(orders=(1,), ir=(0,), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2),
+    ),
+    7: (
+        "orders 1-16, two codon models",
+        _p(orders=(1, 12, 16), ir=(0, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), **_CODON2),
+    ),
+    8: (
+        "orders 1-20, larger tables, two codon models",
+        _p(orders=(1, 12, 16, 20), ir=(0, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1), hash_bits=24, **_CODON2),
+    ),
+    9: (
+        "strongest: orders 1-20, larger tables and match history, three codon models",
+        _p(
+            orders=(1, 12, 16, 20),
+            ir=(0, 1, 1, 1),
+            dp=(2, 3, 4, 6, 8),
+            dp_ir=(0, 0, 0, 1, 1),
+            hash_bits=24,
+            match_bits=24,
+            ring_bits=26,
+            codon_order=4,
+            codon_extra=(1, 2, 6),
+            codon_decay=6,
+            codon_ir=True,
+        ),
+    ),
 }
 
 # Sequencing reads (FASTQ) get their own table: a read is too short for the codon model's reading
@@ -83,10 +109,26 @@ _LEVELS: dict[int, tuple[str, ModelParams]] = {
 #   reads 7-8: 294,225 at 1.5-1.9;   reads 9: 293,935 at 1.2.
 _READS_FAST = _p(orders=(12,), ir=(1,), dp=(3, 8), dp_ir=(0, 1), match_min=12, match_bits=20, ring_bits=22)
 _READS = _p(orders=(12, 16), ir=(1, 1), dp=(2, 4, 8), dp_ir=(0, 0, 1), match_min=12)
-_READS_BIG = _p(orders=(12, 16, 20), ir=(1, 1, 1), dp=(2, 4, 8), dp_ir=(0, 0, 1), match_min=12,
-                hash_bits=24, match_bits=24, ring_bits=26)
-_READS_MAX = _p(orders=(11, 14, 18, 22), ir=(1, 1, 1, 1), dp=(2, 3, 4, 6, 8), dp_ir=(0, 0, 0, 1, 1),
-                match_min=12, hash_bits=24, match_bits=24, ring_bits=26)
+_READS_BIG = _p(
+    orders=(12, 16, 20),
+    ir=(1, 1, 1),
+    dp=(2, 4, 8),
+    dp_ir=(0, 0, 1),
+    match_min=12,
+    hash_bits=24,
+    match_bits=24,
+    ring_bits=26,
+)
+_READS_MAX = _p(
+    orders=(11, 14, 18, 22),
+    ir=(1, 1, 1, 1),
+    dp=(2, 3, 4, 6, 8),
+    dp_ir=(0, 0, 0, 1, 1),
+    match_min=12,
+    hash_bits=24,
+    match_bits=24,
+    ring_bits=26,
+)
 _READ_LEVELS: dict[int, tuple[str, ModelParams]] = {
     1: ("fastest: orders 3, 8 and 12", _READS_FAST),
     2: ("fast: orders 3, 8 and 12", _READS_FAST),

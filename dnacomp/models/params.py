@@ -12,6 +12,7 @@ Plain Python, no numba: ``dnacomp info``, ``--help`` and the archive header chec
 importing the kernels. The GRU's sizes come from ``gru_layout``, the one definition of its
 parameter layout, which ``gru.py`` also compiles into its kernels.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +37,12 @@ class GruParams:
     """The GRU (gru.py), written to the header as ``gru_<field>`` when ``mode`` is not 0. The
     bounds keep a hostile header from making each base cost more than ~100x the CM's."""
 
-    mode: int = _int(0, 0, 2, "0 = off; 2 = a mixer that sees every model's and the CM's final "
-                              "prediction, blended with the CM's output")
+    mode: int = _int(
+        0,
+        0,
+        2,
+        "0 = off; 2 = a mixer that sees every model's and the CM's final prediction, blended with the CM's output",
+    )
     hidden: int = _int(4, 1, 64, "hidden units")
     bptt: int = _int(16, 1, 256, "steps (binary decisions) per truncated-BPTT window and Adam step")
     lr: int = _int(8, 1, 100000, "Adam step size, in units of 1e-4")
@@ -57,8 +62,9 @@ class ModelParams:
     ring_bits: int = _int(24, 12, 30, "bases of history the match models can point into")
     mixer_lr: int = _int(12, 1, 255, "learning rate of the mixers (larger is faster)")
     am_limit: int = _int(255, 1, 1023, "adaptive maps: count at which their rate stops decreasing")
-    dp_orders: tuple[int, ...] = field(default=(), metadata={
-        "doc": "probability models (direct tables, 22-bit probabilities)"})
+    dp_orders: tuple[int, ...] = field(
+        default=(), metadata={"doc": "probability models (direct tables, 22-bit probabilities)"}
+    )
     dp_ir: tuple[bool, ...] = field(default=(), metadata={"doc": "inverted repeats per probability model"})
     dp_limit: int = _int(1023, 1, 1023, "probability models: count at which their rate stops decreasing")
     # header keys of removed features (docs/model-history.md): every archive carries them, always
@@ -70,10 +76,10 @@ class ModelParams:
     final_lr: int = field(default=0, metadata={"retired": "the final mixer"})
     codon_order: int = _int(0, 0, 10, "codon model: bases of context per reading frame; 0 = off")
     codon_decay: int = _int(5, 1, 12, "codon model: frame scores forget with rate 2^-codon_decay")
-    codon_extra: tuple[int, ...] = field(default=(), metadata={
-        "doc": "more frame-specific probability models (their orders)"})
-    codon_ir: bool = field(default=False, metadata={
-        "doc": "codon tables also learn each k-mer's reverse complement"})
+    codon_extra: tuple[int, ...] = field(
+        default=(), metadata={"doc": "more frame-specific probability models (their orders)"}
+    )
+    codon_ir: bool = field(default=False, metadata={"doc": "codon tables also learn each k-mer's reverse complement"})
     gru: GruParams = GruParams()
 
     # ---- the header form, generated from the fields ------------------------------------------
@@ -90,14 +96,14 @@ class ModelParams:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ModelParams":
+    def from_dict(cls, d: dict) -> ModelParams:
         """Inverse of ``to_dict``. Every key but the GRU's is required (KeyError); the values'
         JSON types are archive.check_meta's to check (``header_types``), their ranges
         ``validate``'s."""
-        gru = GruParams(**{f.name: _from_json(d.get("gru_" + f.name, f.default), hint)
-                           for f, hint in _fields(GruParams)})
-        return cls(gru=gru, **{f.name: _from_json(d[f.name], hint)
-                               for f, hint in _fields(cls) if f.name != "gru"})
+        gru = GruParams(
+            **{f.name: _from_json(d.get("gru_" + f.name, f.default), hint) for f, hint in _fields(GruParams)}
+        )
+        return cls(gru=gru, **{f.name: _from_json(d[f.name], hint) for f, hint in _fields(cls) if f.name != "gru"})
 
     @staticmethod
     def header_types() -> dict[str, object]:
@@ -116,12 +122,16 @@ class ModelParams:
                 value = getattr(obj, f.name)
                 _check_type(prefix + f.name, value, hint)
                 if "retired" in f.metadata and value != f.default:
-                    raise ValueError(f"unsupported parameter {f.name} = {str(value)[:40]} ({f.metadata['retired']}: "
-                                     f"removed, and no dnacomp ever wrote an archive using it; only "
-                                     f"{f.default!r} is valid)")
+                    raise ValueError(
+                        f"unsupported parameter {f.name} = {str(value)[:40]} ({f.metadata['retired']}: "
+                        f"removed, and no dnacomp ever wrote an archive using it; only "
+                        f"{f.default!r} is valid)"
+                    )
         if self.gru.mode not in GRU_MODES:
-            raise ValueError(f"unsupported parameter gru_mode = {self.gru.mode} (only 0 = off and 2 = the GRU "
-                             f"as the mixer; modes 1 and 3 were removed, and no dnacomp ever wrote them)")
+            raise ValueError(
+                f"unsupported parameter gru_mode = {self.gru.mode} (only 0 = off and 2 = the GRU "
+                f"as the mixer; modes 1 and 3 were removed, and no dnacomp ever wrote them)"
+            )
         for obj, prefix in ((self, ""), (self.gru, "gru_")):
             for f, _ in _fields(type(obj)):
                 if "range" in f.metadata:
@@ -133,16 +143,23 @@ class ModelParams:
             raise ValueError("orders and ir must be of equal length, at most 24")
         if not self.orders and not self.dp_orders:
             raise ValueError("at least one context model is needed")
-        if self.orders and (list(self.orders) != sorted(set(self.orders))
-                            or min(self.orders) < 1 or max(self.orders) > MAX_ORDER):
+        if self.orders and (
+            list(self.orders) != sorted(set(self.orders)) or min(self.orders) < 1 or max(self.orders) > MAX_ORDER
+        ):
             raise ValueError(f"orders must be strictly increasing, within 1..{MAX_ORDER}")
         if len(self.dp_orders) != len(self.dp_ir) or len(self.dp_orders) > 12:
             raise ValueError("dp_orders and dp_ir must be of equal length, at most 12")
-        if self.dp_orders and (list(self.dp_orders) != sorted(set(self.dp_orders))
-                               or min(self.dp_orders) < 1 or max(self.dp_orders) > DIRECT_MAX_ORDER):
+        if self.dp_orders and (
+            list(self.dp_orders) != sorted(set(self.dp_orders))
+            or min(self.dp_orders) < 1
+            or max(self.dp_orders) > DIRECT_MAX_ORDER
+        ):
             raise ValueError(f"dp_orders must be strictly increasing, within 1..{DIRECT_MAX_ORDER}")
-        if len(self.codon_extra) > 6 or (self.codon_extra and not self.codon_order) or any(
-                not 1 <= k <= 10 for k in self.codon_extra):
+        if (
+            len(self.codon_extra) > 6
+            or (self.codon_extra and not self.codon_order)
+            or any(not 1 <= k <= 10 for k in self.codon_extra)
+        ):
             raise ValueError("codon_extra: at most 6 orders within 1..10, and only with codon_order")
         if self.memory_bytes() > MAX_MEMORY:
             raise ValueError(f"model tables too large ({self.memory_bytes() >> 20} MiB > {MAX_MEMORY >> 20} MiB)")

@@ -12,6 +12,7 @@ Version 3 is what archives that use the GRU (``--model gru``) are written as; ar
 are still version 2. So the version-3 goldens are GRU archives (GRU_CASES), and the version-2
 ones were written before the GRU existed.
 """
+
 from pathlib import Path
 
 import dnacomp
@@ -46,6 +47,7 @@ def write(cases: dict, version: int, model: str) -> None:
 
 if __name__ == "__main__":
     import sys
+
     # the version to write: FORMAT_VERSION (default) writes the GRU goldens
     version = int(sys.argv[1]) if len(sys.argv) > 1 else FORMAT_VERSION
     if version == CM_VERSION:

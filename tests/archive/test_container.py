@@ -1,4 +1,5 @@
 """The container framing on its own: every damage to the framing is an ArchiveError."""
+
 import io
 import re
 import struct
@@ -79,8 +80,9 @@ def test_trailing_garbage_is_rejected():
 def test_gru_archives_are_version_3_and_others_stay_version_2():
     import dnacomp
     from dnacomp.archive import CM_VERSION, FORMAT_VERSION
+
     data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
-    version = lambda a: struct.unpack("<H", a[len(MAGIC):len(MAGIC) + 2])[0]  # noqa: E731
+    version = lambda a: struct.unpack("<H", a[len(MAGIC) : len(MAGIC) + 2])[0]  # noqa: E731
     assert version(dnacomp.compress_bytes(data, level=1)) == CM_VERSION == 2
     assert version(dnacomp.compress_bytes(data, level=1, model="gru")) == FORMAT_VERSION == 3
 
@@ -104,30 +106,49 @@ def _header(text: str | bytes, version: int = 2, packed: bytes | None = None) ->
 
 def test_the_header_reader_writes_what_it_reads():
     out = io.BytesIO()
-    meta = {"kind": "fastq", "level": 5, "writer": "dnacomp x \\\"[{", "base_model": {"orders": [1, 2]}}
+    meta = {"kind": "fastq", "level": 5, "writer": 'dnacomp x \\"[{', "base_model": {"orders": [1, 2]}}
     write_header(out, meta, 2)
     out.seek(0)
     assert read_header(out) == (2, meta)
 
 
-@pytest.mark.parametrize("text,message", [
-    ('{"kind": "fasta", "level": Infinity}', "Infinity"),
-    ('{"kind": "fasta", "level": -Infinity}', "-Infinity"),
-    ('{"kind": "fasta", "writer": NaN}', "NaN"),
-    ('{"kind": "fasta", "level": 1e999}', "1e999"),
-    ('{"kind": "fasta", "extra": -1e400}', "-1e400"),
-    ('{"kind": "fasta", "level": ' + "9" * 5000 + "}", "5000 digits"),
-    ('{"kind": "fasta", "level": -' + "9" * 21 + "}", "21 digits"),
-    ('{"kind": "fasta", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "too large"),
-    ('{"kind": "fasta", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", "deeper than 8"),
-    ('{"kind": "fasta", "x": ' + "{\"a\":" * 10_000 + "1" + "}" * 10_000 + "}", "deeper than 8"),
-    ('{"kind": "fasta", "x": ' + "[" * 8 + "]" * 8 + "}", "deeper than 8"),
-    ('{"kind": "fasta", "kind": "fastq"}', "repeats the key 'kind'"),
-    ('{"kind": "fasta"', "not JSON"),
-    ('["kind", "fasta"]', "not an object"),
-    (b'{"kind": "fa\xffsta"}', "not UTF-8"),
-], ids=["Infinity", "-Infinity", "NaN", "1e999", "-1e400", "5000-digit-int", "21-digit-int", "100k-deep",
-        "20k-deep-arrays", "10k-deep-objects", "9-deep", "duplicate-key", "unterminated", "array", "not-utf8"])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('{"kind": "fasta", "level": Infinity}', "Infinity"),
+        ('{"kind": "fasta", "level": -Infinity}', "-Infinity"),
+        ('{"kind": "fasta", "writer": NaN}', "NaN"),
+        ('{"kind": "fasta", "level": 1e999}', "1e999"),
+        ('{"kind": "fasta", "extra": -1e400}', "-1e400"),
+        ('{"kind": "fasta", "level": ' + "9" * 5000 + "}", "5000 digits"),
+        ('{"kind": "fasta", "level": -' + "9" * 21 + "}", "21 digits"),
+        ('{"kind": "fasta", "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "too large"),
+        ('{"kind": "fasta", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", "deeper than 8"),
+        ('{"kind": "fasta", "x": ' + '{"a":' * 10_000 + "1" + "}" * 10_000 + "}", "deeper than 8"),
+        ('{"kind": "fasta", "x": ' + "[" * 8 + "]" * 8 + "}", "deeper than 8"),
+        ('{"kind": "fasta", "kind": "fastq"}', "repeats the key 'kind'"),
+        ('{"kind": "fasta"', "not JSON"),
+        ('["kind", "fasta"]', "not an object"),
+        (b'{"kind": "fa\xffsta"}', "not UTF-8"),
+    ],
+    ids=[
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        "1e999",
+        "-1e400",
+        "5000-digit-int",
+        "21-digit-int",
+        "100k-deep",
+        "20k-deep-arrays",
+        "10k-deep-objects",
+        "9-deep",
+        "duplicate-key",
+        "unterminated",
+        "array",
+        "not-utf8",
+    ],
+)
 def test_hostile_metadata_with_a_valid_crc_is_an_archive_error(text, message):
     with pytest.raises(ArchiveError, match=re.escape(message)):
         read_header(_header(text))
@@ -138,11 +159,15 @@ def test_metadata_nesting_is_counted_outside_strings_only():
     assert read_header(_header(text))[1]["x"] == [[[[[[[1]]]]]]]
 
 
-@pytest.mark.parametrize("packed,message", [
-    (zlib.compress(b'{"kind": "fasta"}')[2:-4] + b"junk", "stray bytes"),
-    (zlib.compress(b'{"kind": "fasta"}')[2:-8], "incomplete"),
-    (b"\xff\xff\xff", "not valid deflate"),
-], ids=["trailing-bytes", "cut-short", "not-deflate"])
+@pytest.mark.parametrize(
+    "packed,message",
+    [
+        (zlib.compress(b'{"kind": "fasta"}')[2:-4] + b"junk", "stray bytes"),
+        (zlib.compress(b'{"kind": "fasta"}')[2:-8], "incomplete"),
+        (b"\xff\xff\xff", "not valid deflate"),
+    ],
+    ids=["trailing-bytes", "cut-short", "not-deflate"],
+)
 def test_damaged_metadata_deflate_is_an_archive_error(packed, message):
     with pytest.raises(ArchiveError, match=message):
         read_header(_header("", packed=packed))
@@ -162,6 +187,7 @@ def test_one_block_holds_the_fastq_record_of_a_read_of_2_31_bases():
     Its chunk is the record (CRLF line endings, a 64 KiB name) plus less than a chunk of short
     records before it and less than one after it."""
     from dnacomp.archive import CHUNK_SIZE
+
     record = len(b"@\r\n\r\n+\r\n\r\n") + (64 << 10) + 2 * (1 << 31)
     assert record + 2 * CHUNK_SIZE <= container.MAX_BLOCK_RAW
     assert container.MAX_STREAM_CODED >= 3 * container.MAX_BLOCK_RAW + 16  # the base coder's worst case
@@ -186,11 +212,17 @@ def _reads(data: bytes, index: int = 0) -> Block | None:
         return None
 
 
-@pytest.mark.parametrize("raw_len,stream_raw,ok", [
-    (container.MAX_BLOCK_RAW, 5, True), (container.MAX_BLOCK_RAW + 1, 5, False),
-    (container.MAX_BLOCK_RAW, container.MAX_BLOCK_RAW, True), (5, container.MAX_BLOCK_RAW + 1, False),
-    (1 << 40, 5, False),
-], ids=["block-at-limit", "block-over", "stream-at-limit", "stream-over", "block-far-over"])
+@pytest.mark.parametrize(
+    "raw_len,stream_raw,ok",
+    [
+        (container.MAX_BLOCK_RAW, 5, True),
+        (container.MAX_BLOCK_RAW + 1, 5, False),
+        (container.MAX_BLOCK_RAW, container.MAX_BLOCK_RAW, True),
+        (5, container.MAX_BLOCK_RAW + 1, False),
+        (1 << 40, 5, False),
+    ],
+    ids=["block-at-limit", "block-over", "stream-at-limit", "stream-over", "block-far-over"],
+)
 def test_the_writer_refuses_what_the_reader_refuses_at_the_real_limits(raw_len, stream_raw, ok):
     block = Block(0, raw_len, 7, 3, 1, {"bases": (stream_raw, b"\x01\x02\x03")})
     if ok:
@@ -220,9 +252,11 @@ def _near(limit: int):
 
 
 @settings(max_examples=300, deadline=None)
-@given(raw_len=_near(_SMALL),
-       streams=st.lists(st.tuples(st.sampled_from(_NAMES), _near(_SMALL), _near(4 * _SMALL)), max_size=6),
-       index=st.sampled_from([0, 1, (1 << 32) - 1, 1 << 32]))
+@given(
+    raw_len=_near(_SMALL),
+    streams=st.lists(st.tuples(st.sampled_from(_NAMES), _near(_SMALL), _near(4 * _SMALL)), max_size=6),
+    index=st.sampled_from([0, 1, (1 << 32) - 1, 1 << 32]),
+)
 def test_with_small_limits_the_writer_accepts_exactly_what_the_reader_accepts(raw_len, streams, index):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(container, "MAX_BLOCK_RAW", _SMALL)
@@ -258,17 +292,20 @@ def _valid_blocks(partial: bytes) -> int:
 
 
 @settings(max_examples=60, deadline=None)
-@given(reads=st.lists(st.tuples(st.integers(0, 160), st.sampled_from([b"ACGT", b"N", b"NR", b"acgtN"])),
-                      min_size=1, max_size=12),
-       early=st.booleans())
+@given(
+    reads=st.lists(
+        st.tuples(st.integers(0, 160), st.sampled_from([b"ACGT", b"N", b"NR", b"acgtN"])), min_size=1, max_size=12
+    ),
+    early=st.booleans(),
+)
 def test_with_small_limits_compress_refuses_cleanly_or_round_trips(reads, early):
     """Whatever the input, compression either writes an archive that decompresses to it, or
     stops with a DnacompError (not an ArchiveError, not a traceback) having written nothing but
     blocks that read back. ``early``: the chunk is refused before coding (compress_stream's own
     check); else only write_block's check is scaled down and refuses it."""
     from dnacomp import archive
-    data = b"".join(b"@r%d\n%s\n+\n%s\n" % (i, (pat * n)[:n], (b"I#" * n)[:n])
-                    for i, (n, pat) in enumerate(reads))
+
+    data = b"".join(b"@r%d\n%s\n+\n%s\n" % (i, (pat * n)[:n], (b"I#" * n)[:n]) for i, (n, pat) in enumerate(reads))
     out = io.BytesIO()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(container, "MAX_BLOCK_RAW", 300)
@@ -287,13 +324,22 @@ def test_with_small_limits_compress_refuses_cleanly_or_round_trips(reads, early)
     assert restored.getvalue() == data
 
 
-@pytest.mark.parametrize("read,early,message", [
-    (b"ACGT" * 40, True, "(line 5): 328 bytes of input that cannot be cut (one line or FASTQ record), over the 300 bytes an"),
-    (b"ACGT" * 40, False, "cannot write block 1: it holds 328 bytes of input, over the 300 bytes an archive block"),
-    (b"NR" * 60, True, "cannot write block 1: its stream 'exceptions' holds 361 bytes"),
-], ids=["record-too-long", "record-too-long-writer-only", "stream-too-long"])
+@pytest.mark.parametrize(
+    "read,early,message",
+    [
+        (
+            b"ACGT" * 40,
+            True,
+            "(line 5): 328 bytes of input that cannot be cut (one line or FASTQ record), over the 300 bytes an",
+        ),
+        (b"ACGT" * 40, False, "cannot write block 1: it holds 328 bytes of input, over the 300 bytes an archive block"),
+        (b"NR" * 60, True, "cannot write block 1: its stream 'exceptions' holds 361 bytes"),
+    ],
+    ids=["record-too-long", "record-too-long-writer-only", "stream-too-long"],
+)
 def test_with_small_limits_the_refusal_comes_before_the_block(read, early, message):
     from dnacomp import archive
+
     data = b"@r0\nACGT\n+\nIIII\n" + b"@r1\n%s\n+\n%s\n" % (read, b"I" * len(read))
     out = io.BytesIO()
     with pytest.MonkeyPatch.context() as mp:

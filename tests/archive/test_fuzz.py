@@ -1,4 +1,5 @@
 """A short fuzzing budget in CI (tests/fuzzing.py runs the long one by hand)."""
+
 import io
 import time
 
@@ -13,13 +14,15 @@ def test_fuzzed_archives_fail_cleanly_or_restore_exactly():
     report = fuzz(seconds=15, seed=20261125)
     assert report.cases > 500
     assert report.failures == []
-    assert {"bitflip+resealed", "shuffle", "huge-length", "truncate@block",
-            "claims-many-bases+resealed"} <= set(report.by_kind)
+    assert {"bitflip+resealed", "shuffle", "huge-length", "truncate@block", "claims-many-bases+resealed"} <= set(
+        report.by_kind
+    )
 
 
 def test_fuzz_seeds_reach_the_name_and_quality_decoders():
     """Guards the fuzzer: its FASTQ seed is coded with the tokeniser and the quality model."""
     from dnacomp.archive import inspect_stream
+
     stats = inspect_stream(io.BytesIO(make_archive(SEED_FILES["fastq-illumina"], chunk_size=1 << 20)))
     assert stats.stream_methods["names"] == {"names"}
     assert stats.stream_methods["qualities"] == {"quality-cm"}
@@ -53,6 +56,7 @@ def test_fuzz_seeds_include_a_gru_archive():
     from fuzzing import GRU_SEEDS
 
     from dnacomp.archive import inspect_stream
+
     assert GRU_SEEDS
     stats = inspect_stream(io.BytesIO(make_archive(SEED_FILES[GRU_SEEDS[0]], model="gru")))
     assert stats.params["gru_mode"]

@@ -4,6 +4,7 @@ The archives in reference/golden/ were made by reference/golden/regenerate.py. I
 after a model or container change, that change broke every archive users already have: keep the
 old behaviour for the old format version, or bump FORMAT_VERSION on purpose and say so.
 """
+
 import re
 import struct
 from pathlib import Path
@@ -26,12 +27,20 @@ def _original(archive: Path) -> Path:
 
 def test_every_format_feature_has_a_golden_archive():
     originals = {_original(a).name for a in ARCHIVES}
-    assert {"fasta_layout.fa", "fasta_softmask_iupac.fa", "fasta_crlf_headerless.fa",
-            "fastq_phred33.fq", "fastq_phred64_crlf.fq", "fastq_illumina_reads.fq", "lambda_virus.fa"} <= originals
+    assert {
+        "fasta_layout.fa",
+        "fasta_softmask_iupac.fa",
+        "fasta_crlf_headerless.fa",
+        "fastq_phred33.fq",
+        "fastq_phred64_crlf.fq",
+        "fastq_illumina_reads.fq",
+        "lambda_virus.fa",
+    } <= originals
 
 
 def test_the_version_2_stream_methods_have_golden_archives():
     from dnacomp.archive import inspect_stream
+
     methods = set()
     for archive in GOLDEN.glob("*.v2.*.dnac"):
         with archive.open("rb") as f:
@@ -42,6 +51,7 @@ def test_the_version_2_stream_methods_have_golden_archives():
 
 def test_the_version_3_goldens_use_the_gru():
     from dnacomp.archive import inspect_stream
+
     v3 = sorted(GOLDEN.glob("*.v3.*.dnac"))
     assert len(v3) >= 3
     for archive in v3:
@@ -50,7 +60,7 @@ def test_the_version_3_goldens_use_the_gru():
 
 
 def test_every_readable_version_has_golden_archives():
-    versions = {int(struct.unpack("<H", a.read_bytes()[len(MAGIC):len(MAGIC) + 2])[0]) for a in ARCHIVES}
+    versions = {int(struct.unpack("<H", a.read_bytes()[len(MAGIC) : len(MAGIC) + 2])[0]) for a in ARCHIVES}
     assert versions == set(READABLE_VERSIONS)
 
 
@@ -64,12 +74,14 @@ def test_archives_without_the_gru_are_still_written_byte_for_byte_as_version_2(a
     """The GRU (version 3) must not change what the context models write: the same original
     and level give the very same version-2 archive as when the goldens were made (after the
     header, whose metadata names the writer's version)."""
+
     def body(data: bytes) -> bytes:
         meta_len = struct.unpack_from("<I", data, len(MAGIC) + 2)[0]
-        return data[len(MAGIC) + 6 + meta_len + 4:]
+        return data[len(MAGIC) + 6 + meta_len + 4 :]
+
     level = int(archive.name[-6])
     new = dnacomp.compress_bytes(_original(archive).read_bytes(), level=level)
-    assert new[:len(MAGIC) + 2] == archive.read_bytes()[:len(MAGIC) + 2]  # version 2
+    assert new[: len(MAGIC) + 2] == archive.read_bytes()[: len(MAGIC) + 2]  # version 2
     assert body(new) == body(archive.read_bytes())
 
 
@@ -80,8 +92,15 @@ def test_info_accepts_every_golden_archive_and_agrees_with_test(archive):
     import io
 
     from dnacomp.archive import decompress_stream, inspect_stream
+
     info = inspect_stream(io.BytesIO(archive.read_bytes()))
     test = decompress_stream(io.BytesIO(archive.read_bytes()), None)
     assert (info.kind, info.level, info.n_blocks, info.input_bytes, info.n_symbols, info.n_records) == (
-        test.kind, test.level, test.n_blocks, test.input_bytes, test.n_symbols, test.n_records)
+        test.kind,
+        test.level,
+        test.n_blocks,
+        test.input_bytes,
+        test.n_symbols,
+        test.n_records,
+    )
     assert info.input_bytes == len(_original(archive).read_bytes())

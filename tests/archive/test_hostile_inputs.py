@@ -1,6 +1,7 @@
 """Hostile inputs to the compressor: a clear one-line message naming the file (and line/record),
 exit 1, no output file or temporary left behind, and the input untouched. Hostile archives (valid
 CRCs, hostile contents) to the decoder and to `info`: one ArchiveError, never another exception."""
+
 import errno
 import functools
 import gzip
@@ -45,15 +46,18 @@ def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("name,content,expected", [
-    ("binary.fa", bytes(range(256)) * 4, ()),
-    ("nul.fa", b">r1\nACGT\nAC\x00GT\n", ("line 3",)),
-    ("mismatch.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGTA\n+\nIII\n", ("record 2", "line 8")),
-    ("noplus.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGT\nIIII\n@r3\nA\n+\nI\n", ("record 2", "line 7")),
-    ("truncated.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGT\n", ("record 2",)),
-    ("bad-gzip.fa.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 40, ("gzip",)),
-    ("truncated.fa.gz", gzip.compress(b">r\nACGTTGCA\n" * 5000)[:-40], ("truncated gzip",)),
-])
+@pytest.mark.parametrize(
+    "name,content,expected",
+    [
+        ("binary.fa", bytes(range(256)) * 4, ()),
+        ("nul.fa", b">r1\nACGT\nAC\x00GT\n", ("line 3",)),
+        ("mismatch.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGTA\n+\nIII\n", ("record 2", "line 8")),
+        ("noplus.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGT\nIIII\n@r3\nA\n+\nI\n", ("record 2", "line 7")),
+        ("truncated.fq", b"@r1\nACGT\n+\nIIII\n@r2\nACGT\n", ("record 2",)),
+        ("bad-gzip.fa.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 40, ("gzip",)),
+        ("truncated.fa.gz", gzip.compress(b">r\nACGTTGCA\n" * 5000)[:-40], ("truncated gzip",)),
+    ],
+)
 def test_malformed_input_is_refused_cleanly(tmp_path, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content)
@@ -114,8 +118,12 @@ def test_full_disk_on_stdout_is_one_line(tmp_path):
     path = tmp_path / "x.fa"
     path.write_bytes(b">x\n" + b"ACGTTGCA" * 5000 + b"\n")
     with open("/dev/full", "wb") as full:
-        res = subprocess.run([sys.executable, "-m", "dnacomp", "compress", "-1", "-c", str(path)],
-                             stdout=full, stderr=subprocess.PIPE, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-m", "dnacomp", "compress", "-1", "-c", str(path)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
     err = res.stderr.decode()
     assert res.returncode == 1 and "No space left" in err and "Traceback" not in err
     assert path.exists()
@@ -126,10 +134,9 @@ def test_sigint_mid_run_leaves_nothing(tmp_path):
     path = tmp_path / "big.fa"
     acgt = bytes(b"ACGT"[b & 3] for b in range(256))
     seq = os.urandom(24_000_000).translate(acgt)
-    path.write_bytes(b">big\n" + b"\n".join(seq[i:i + 60] for i in range(0, len(seq), 60)) + b"\n")  # 4 blocks
+    path.write_bytes(b">big\n" + b"\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + b"\n")  # 4 blocks
     before = digest(path)
-    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "compress", "-1", str(path)],
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "compress", "-1", str(path)], stderr=subprocess.PIPE)
 
     def temp_size():
         return sum(p.stat().st_size for p in tmp_path.iterdir() if p.name.startswith(".dnacomp-"))
@@ -175,6 +182,7 @@ def test_a_fastq_read_over_64_mbp_round_trips():
     test stays fast: a megabase of real bases goes through the base model, the rest are exception
     runs (the quality codec on long reads: tests/test_quality_codec.py)."""
     from dnacomp.archive import compress_stream, decompress_stream
+
     n = (1 << 26) + 1
     bases = b"ACGTTGCAAGGTCCAT" * (1 << 16)
     read = bases + b"N" * (n - 2 * len(bases)) + bases
@@ -197,15 +205,17 @@ HOSTILE = "@@hostile@@"
 @functools.lru_cache(maxsize=1)
 def _small_archive() -> bytes:
     from fuzzing import SEED_FILES, make_archive
+
     return make_archive(SEED_FILES["fasta"], level=1, chunk_size=64)  # several blocks
 
 
 def _split(archive: bytes):
     """Header bytes, blocks and footer, read with the container's own reader (CRCs checked)."""
     from dnacomp.container import read_block_or_footer, read_header
+
     f = io.BytesIO(archive)
     read_header(f)
-    header, blocks = archive[:f.tell()], []
+    header, blocks = archive[: f.tell()], []
     while not isinstance(item := read_block_or_footer(f, len(blocks), None), Footer):
         blocks.append(item)
     return header, blocks, item
@@ -213,6 +223,7 @@ def _split(archive: bytes):
 
 def _join(header: bytes, blocks, footer) -> bytes:
     from dnacomp.container import write_block, write_footer
+
     out = io.BytesIO()
     out.write(header)
     for block in blocks:
@@ -225,8 +236,9 @@ def _with_meta(archive: bytes, path: tuple, literal: str | None) -> bytes:
     """The archive with one metadata field set to a raw JSON literal (None: removed), and a
     header CRC that matches, so that only the metadata checks can refuse it."""
     from dnacomp.container import MAGIC
+
     meta_len = struct.unpack_from("<I", archive, len(MAGIC) + 2)[0]
-    meta = json.loads(zlib.decompressobj(-15).decompress(archive[len(MAGIC) + 6:len(MAGIC) + 6 + meta_len]))
+    meta = json.loads(zlib.decompressobj(-15).decompress(archive[len(MAGIC) + 6 : len(MAGIC) + 6 + meta_len]))
     node = meta
     for key in path[:-1]:
         node = node[key]
@@ -236,8 +248,8 @@ def _with_meta(archive: bytes, path: tuple, literal: str | None) -> bytes:
         node[path[-1]] = HOSTILE
     text = json.dumps(meta).replace(json.dumps(HOSTILE), literal or "")
     packed = zlib.compress(text.encode(), 9)[2:-4]
-    body = archive[len(MAGIC):len(MAGIC) + 2] + struct.pack("<I", len(packed)) + packed
-    return MAGIC + body + struct.pack("<I", zlib.crc32(body)) + archive[len(MAGIC) + 6 + meta_len + 4:]
+    body = archive[len(MAGIC) : len(MAGIC) + 2] + struct.pack("<I", len(packed)) + packed
+    return MAGIC + body + struct.pack("<I", zlib.crc32(body)) + archive[len(MAGIC) + 6 + meta_len + 4 :]
 
 
 HOSTILE_META = [  # id, field, JSON literal, what the message must say
@@ -283,6 +295,7 @@ def test_hostile_metadata_with_a_valid_crc_is_one_archive_error(reader, path, li
     """Every field is checked by type and range before use: nothing but an ArchiveError (no
     OverflowError, RecursionError, ValueError), whose message says which field and what is wrong."""
     from dnacomp import archive
+
     data = _with_meta(_small_archive(), path, literal)
     args = (io.BytesIO(),) if reader == "decompress_stream" else ()
     with pytest.raises(ArchiveError) as caught:
@@ -304,20 +317,29 @@ MISMATCHES = [  # id, what happens to the blocks, to the footer, what the messag
     ("all-blocks-removed", lambda b: b.clear(), None, "it lists {n} block(s), the archive holds 0"),
     ("last-block-removed", lambda b: b.pop(), None, "it lists {n} block(s), the archive holds {n_1}"),
     ("first-block-removed", lambda b: b.pop(0), None, "found block 1 where 0 belongs"),
-    ("footer-lists-one-more-block", None, lambda f: setattr(f, "n_blocks", f.n_blocks + 1),
-     "it lists {n_p1} block(s), the archive holds {n}"),
-    ("footer-total-length", None, lambda f: setattr(f, "total_len", f.total_len + 1), "original bytes, the blocks hold"),
+    (
+        "footer-lists-one-more-block",
+        None,
+        lambda f: setattr(f, "n_blocks", f.n_blocks + 1),
+        "it lists {n_p1} block(s), the archive holds {n}",
+    ),
+    (
+        "footer-total-length",
+        None,
+        lambda f: setattr(f, "total_len", f.total_len + 1),
+        "original bytes, the blocks hold",
+    ),
     ("block-without-its-base-stream", _drop_bases_stream, None, "block 0 (no base stream)"),
     ("block-with-more-bases-than-bytes", _more_bases_than_bytes, None, "block 0 (more bases than bytes)"),
 ]
 
 
-@pytest.mark.parametrize("edit_blocks,edit_footer,message", [c[1:] for c in MISMATCHES],
-                         ids=[c[0] for c in MISMATCHES])
+@pytest.mark.parametrize("edit_blocks,edit_footer,message", [c[1:] for c in MISMATCHES], ids=[c[0] for c in MISMATCHES])
 def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, message):
     """`info` makes every check of `test` that needs no decoding: an archive that `test` refuses
     for its structure, `info` refuses too, with the same message, instead of reporting it."""
     from dnacomp.archive import decompress_stream, inspect_stream
+
     header, blocks, footer = _split(_small_archive())
     n = len(blocks)
     assert n >= 2
@@ -334,6 +356,7 @@ def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, mes
 
 def test_info_still_reports_an_intact_archive():
     from dnacomp.archive import inspect_stream
+
     header, blocks, footer = _split(_small_archive())
     stats = inspect_stream(io.BytesIO(_join(header, blocks, footer)))
     assert (stats.n_blocks, stats.input_bytes) == (len(blocks), footer.total_len)
@@ -342,8 +365,11 @@ def test_info_still_reports_an_intact_archive():
 @pytest.mark.parametrize("damage", ["blocks-removed", "Infinity-in-the-header"])
 def test_the_cli_refuses_a_hostile_archive_in_one_line(tmp_path, damage):
     header, blocks, footer = _split(_small_archive())
-    data = (_join(header, [], footer) if damage == "blocks-removed"
-            else _with_meta(_small_archive(), ("base_model", "hash_bits"), "Infinity"))
+    data = (
+        _join(header, [], footer)
+        if damage == "blocks-removed"
+        else _with_meta(_small_archive(), ("base_model", "hash_bits"), "Infinity")
+    )
     path = tmp_path / "bad.dnac"
     path.write_bytes(data)
     res = run_cli("info", str(path), timeout=120)

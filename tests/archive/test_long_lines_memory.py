@@ -18,6 +18,7 @@ bz2's block) are the same in the tiny baseline run and cancel; what is left is f
 16 MiB is three times the largest fixed part measured, and a 9 MiB line keeps a regression to
 5.7 L or more from passing.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,10 +70,19 @@ def baselines(tmp_path_factory):
     """Peak RSS of each command on a tiny file, per format; the first runs also warm numba's cache
     (a cold compile would otherwise count in the baseline)."""
     tmp = tmp_path_factory.mktemp("baseline")
-    subprocess.run([sys.executable, "-c", "import dnacomp\nfor d in b'>x\\nACGT\\n', b'@x\\nAC\\n+\\nII\\n':\n"
-                    "    assert dnacomp.decompress_bytes(dnacomp.compress_bytes(d, level=1)) == d"], check=True)
-    return {"fasta": _peaks(tmp, "tiny.fa", b">x\nACGT\n", ("decompress", "test")),
-            "fastq": _peaks(tmp, "tiny.fq", b"@x\nACGT\n+\nIIII\n", ("decompress",))}
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import dnacomp\nfor d in b'>x\\nACGT\\n', b'@x\\nAC\\n+\\nII\\n':\n"
+            "    assert dnacomp.decompress_bytes(dnacomp.compress_bytes(d, level=1)) == d",
+        ],
+        check=True,
+    )
+    return {
+        "fasta": _peaks(tmp, "tiny.fa", b">x\nACGT\n", ("decompress", "test")),
+        "fastq": _peaks(tmp, "tiny.fq", b"@x\nACGT\n+\nIIII\n", ("decompress",)),
+    }
 
 
 CASES = {
@@ -91,14 +101,23 @@ def test_one_long_line_costs_at_most_4x_its_length(case, baselines, tmp_path):
         extra = peak - baselines[kind][command]
         assert extra <= 4 * L + SLACK, (
             f"{case} {command}: {extra / 2**20:.0f} MiB over the tiny file for a {L >> 20} MiB line "
-            f"(limit {(4 * L + SLACK) / 2**20:.0f} MiB)")
+            f"(limit {(4 * L + SLACK) / 2**20:.0f} MiB)"
+        )
 
 
 def test_fast_size_is_the_length_of_the_fast_encoding():
     """The names field compares its coded size with ``general.fast_size`` (zlib fed in pieces,
     to hold only its count) where it compared with ``len(general.encode(raw, fast=True))``."""
     from dnacomp.codecs import general
+
     rng = np.random.default_rng(3)
-    for raw in (b"", b"a", bytes(range(256)), _text(3 << 20), rng.integers(0, 256, 100_000, dtype=np.uint8).tobytes(),
-                b"\r" * (2 << 20) + b"x", b"".join(b"r%d:%d " % (i, i * 7 % 1000) for i in range(300_000))):
+    for raw in (
+        b"",
+        b"a",
+        bytes(range(256)),
+        _text(3 << 20),
+        rng.integers(0, 256, 100_000, dtype=np.uint8).tobytes(),
+        b"\r" * (2 << 20) + b"x",
+        b"".join(b"r%d:%d " % (i, i * 7 % 1000) for i in range(300_000)),
+    ):
         assert general.fast_size(raw) == len(general.encode(raw, fast=True))

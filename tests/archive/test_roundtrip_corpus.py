@@ -3,6 +3,7 @@
 sha256(decompress(compress(x))) == sha256(x) for every corpus file. dm3_upstream2000 (53 MB) at
 level 9 takes minutes, so it runs only with DNACOMP_SLOW=1; every other combination runs in CI.
 """
+
 import gzip
 import hashlib
 import os

@@ -1,4 +1,5 @@
 """End-to-end round trips (parser, codecs, container, base model) of generated edge cases."""
+
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ def fasta_files(draw) -> bytes:
         seq = draw(st.text(st.sampled_from(RESIDUES), max_size=300))
         width = draw(st.integers(1, 80))
         for i in range(0, len(seq), width):
-            out.append(seq[i:i + width] + nl)
+            out.append(seq[i : i + width] + nl)
         if draw(st.booleans()):
             out.append(nl)  # blank line
     text = "".join(out)
@@ -37,7 +38,7 @@ def read_names(draw) -> str:
         x, y = draw(st.integers(0, 30000)), draw(st.integers(0, 30000))
         return f"HWI-ST745_0098:1:{draw(st.integers(1, 2300))}:{x}:{y}#0/{draw(st.sampled_from('12'))}"
     if style == "sra":
-        return f"ERR127302.{draw(st.integers(0, 10 ** 12))} HWI-EAS350:{draw(st.integers(0, 99))}"
+        return f"ERR127302.{draw(st.integers(0, 10**12))} HWI-EAS350:{draw(st.integers(0, 99))}"
     return draw(st.text(string.ascii_letters + string.digits + ":/# \t._=-", min_size=1, max_size=25))
 
 
@@ -50,7 +51,7 @@ def fastq_files(draw) -> bytes:
     levels = draw(st.lists(st.integers(low, high), min_size=1, max_size=4)) if binned else None
     fixed_len = draw(st.one_of(st.none(), st.integers(0, 40)))
     nl = draw(newline)
-    for i in range(draw(st.integers(1, 30))):
+    for _ in range(draw(st.integers(1, 30))):
         if draw(st.integers(0, 9)) == 0:
             nl = draw(newline)  # mostly one line ending, sometimes mixed
         name = draw(read_names())

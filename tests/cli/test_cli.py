@@ -1,4 +1,5 @@
 """CLI behaviour users rely on: gzip habits, no clobbering, one-line errors, no partial output."""
+
 import gzip
 import os
 import subprocess
@@ -14,8 +15,7 @@ FASTQ = b"@r1 x\nACGTN\n+\nIIII#\n@r2 y\nTTGCA\n+r2 y\nHHHHH\n"
 
 def run_cli(*args, stdin: bytes | None = None):
     """The real entry point in a child process: exit codes, stdout/stderr as users see them."""
-    return subprocess.run([sys.executable, "-m", "dnacomp", *args], input=stdin, capture_output=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "dnacomp", *args], input=stdin, capture_output=True, timeout=300)
 
 
 @pytest.fixture
@@ -131,7 +131,9 @@ def test_test_command_and_info(fasta, capsys):
 
 def test_info_on_reads_shows_names_bases_and_qualities_in_their_units(tmp_path, capsys):
     fq = tmp_path / "r.fq"
-    fq.write_bytes(b"".join(b"@HWI-ST745:1:1101:%d:77#0/1\nACGTNACGTA\n+\nIIII#IIHHG\n" % (1000 + i) for i in range(50)))
+    fq.write_bytes(
+        b"".join(b"@HWI-ST745:1:1101:%d:77#0/1\nACGTNACGTA\n+\nIIII#IIHHG\n" % (1000 + i) for i in range(50))
+    )
     assert main(["compress", "-q", "-k", str(fq)]) == 0
     assert main(["info", str(fq) + ".dnac"]) == 0
     out = capsys.readouterr().out

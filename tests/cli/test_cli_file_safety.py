@@ -1,5 +1,6 @@
 """The shell around the codecs (issue 12): each test reproduces one way a run used to lose data or
 surprise a user, with the real CLI in a child process."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,15 @@ def dnacomp_cli(*args, cwd, env=None, limit_file_size=None, **kwargs):
 
     full_env = {**os.environ, **(env or {})}
     kwargs.setdefault("stdout", subprocess.PIPE)
-    return subprocess.run([sys.executable, "-m", "dnacomp", *args], cwd=cwd, env=full_env, stderr=subprocess.PIPE,
-                          timeout=120, preexec_fn=limit, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "dnacomp", *args],
+        cwd=cwd,
+        env=full_env,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        preexec_fn=limit,
+        **kwargs,
+    )
 
 
 def one_line_error(res) -> str:
@@ -58,6 +66,7 @@ def lam_archive(tmp_path) -> Path:
 
 # --- 1. short writes --------------------------------------------------------------------------
 
+
 class Trickle:
     """A raw writer that takes at most 7 bytes per call, as a pipe or a filling disk may."""
 
@@ -80,8 +89,17 @@ def test_write_fully_loops_over_short_writes():
 def test_unbuffered_stdout_on_a_full_disk_fails_instead_of_truncating(tmp_path, lam, lam_archive, command):
     source = lam if command == "compress" else lam_archive
     with open(tmp_path / "out", "wb") as out:
-        res = dnacomp_cli(command, "-q", "-k", "-c", source.name, cwd=tmp_path, env={"PYTHONUNBUFFERED": "1"},
-                          limit_file_size=4096, stdout=out)
+        res = dnacomp_cli(
+            command,
+            "-q",
+            "-k",
+            "-c",
+            source.name,
+            cwd=tmp_path,
+            env={"PYTHONUNBUFFERED": "1"},
+            limit_file_size=4096,
+            stdout=out,
+        )
     assert "<stdout>" in one_line_error(res)
     assert source.exists()
 
@@ -97,8 +115,13 @@ def test_a_reader_that_leaves_ends_the_run_by_sigpipe_not_exit_0(tmp_path):
     restored data is larger than a pipe's buffer, so the one write of it is cut short when the
     reader leaves; that short count used to be ignored (exit 0)."""
     (tmp_path / "big.dnac").write_bytes(dnacomp.compress_bytes(LAMBDA * 4, level=1))
-    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "decompress", "-c", "big.dnac"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnacomp", "decompress", "-c", "big.dnac"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout.read(1) == b">"
     proc.stdout.close()
     err = proc.stderr.read()
@@ -107,6 +130,7 @@ def test_a_reader_that_leaves_ends_the_run_by_sigpipe_not_exit_0(tmp_path):
 
 
 # --- 2. input == output ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("how", ["same-name", "hard-link", "symlink"])
 def test_output_that_is_the_input_is_refused(tmp_path, lam, how):
@@ -142,8 +166,10 @@ def test_the_python_api_refuses_it_too(lam):
 
 # --- 3. two inputs, one output ---------------------------------------------------------------
 
+
 def test_two_inputs_mapping_to_one_output_are_refused_before_anything_happens(tmp_path, lam):
     import gzip
+
     gz = tmp_path / "lambda.fa.gz"
     gz.write_bytes(gzip.compress(LAMBDA))
     res = dnacomp_cli("compress", "-q", "-f", gz.name, lam.name, cwd=tmp_path)
@@ -161,6 +187,7 @@ def test_an_output_that_is_another_input_is_refused(tmp_path, lam, lam_archive):
 
 # --- 4. non-regular inputs ---------------------------------------------------------------------
 
+
 def test_a_symlink_is_not_followed_without_k_or_f_and_f_removes_only_the_link(tmp_path, lam):
     link = tmp_path / "link.fa"
     os.symlink(lam.name, link)
@@ -176,8 +203,9 @@ def test_a_fifo_is_refused_without_f_at_once_and_never_removed(tmp_path):
     fifo = tmp_path / "pipe.fa"
     os.mkfifo(fifo)
     assert "FIFO" in one_line_error(dnacomp_cli("compress", "-q", fifo.name, cwd=tmp_path))  # no hang
-    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "compress", "-q", "-f", "-1", fifo.name],
-                            cwd=tmp_path, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnacomp", "compress", "-q", "-f", "-1", fifo.name], cwd=tmp_path, stderr=subprocess.PIPE
+    )
     with open(fifo, "wb") as writer:
         writer.write(LAMBDA)
     assert proc.wait(120) == 0, proc.stderr.read()
@@ -221,12 +249,14 @@ def test_output_to_a_device_is_written_not_replaced(tmp_path, lam, null_device):
 
 # --- 5. signals ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_mid_run_leaves_no_temporary_file(tmp_path, signum):
     big = tmp_path / "big.fa"
     big.write_bytes(LAMBDA * 40)
-    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "compress", "-q", "-9", big.name], cwd=tmp_path,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnacomp", "compress", "-q", "-9", big.name], cwd=tmp_path, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 60
     while not temporaries(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -241,19 +271,22 @@ def test_a_signal_mid_run_leaves_no_temporary_file(tmp_path, signum):
 
 # --- 9. broken pipes --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["info", "decompress"])
 def test_broken_pipe_is_quiet_and_reported_by_sigpipe(tmp_path, lam_archive, command):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader has already left (| head)
     args = [command, lam_archive.name] if command == "info" else [command, "-c", lam_archive.name]
-    proc = subprocess.run([sys.executable, "-m", "dnacomp", *args], cwd=tmp_path, stdout=write_end,
-                          stderr=subprocess.PIPE, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dnacomp", *args], cwd=tmp_path, stdout=write_end, stderr=subprocess.PIPE, timeout=120
+    )
     os.close(write_end)
     assert proc.returncode == -signal.SIGPIPE and proc.stderr == b""
     assert lam_archive.exists()
 
 
 # --- 10. errors name the file ------------------------------------------------------------------
+
 
 def test_archive_errors_name_their_file(tmp_path, lam_archive):
     (tmp_path / "a.dnac").write_bytes(b"not an archive at all")
@@ -266,6 +299,7 @@ def test_archive_errors_name_their_file(tmp_path, lam_archive):
 
 
 # --- 13. small surprises -----------------------------------------------------------------------
+
 
 def test_out_of_range_level_flags_say_what_levels_exist(tmp_path, lam):
     res = dnacomp_cli("compress", "-10", lam.name, cwd=tmp_path)
@@ -287,6 +321,7 @@ def test_missing_output_directory_is_named(tmp_path, lam):
 @pytest.mark.parametrize("command", ["compress", "decompress", "info", "test", "bench"])
 def test_every_option_has_help_text(command):
     from dnacomp.cli import build_parser
+
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices[command]
     for action in sub._actions:
         if action.option_strings and action.dest != "level" or action.dest in ("files", "file"):
@@ -306,7 +341,8 @@ def test_a_signal_that_lands_where_python_cannot_raise_is_delivered_again():
         "    with terminate_by_unwinding():\n"
         "        Finaliser(); gc.collect(); time.sleep(5); print('not stopped')\n"
         "except Terminated as stop:\n"
-        "    print('stopped', stop.signum)\n")
+        "    print('stopped', stop.signum)\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert res.stdout == f"stopped {int(signal.SIGTERM)}\n" and res.stderr == ""
 

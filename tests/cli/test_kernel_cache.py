@@ -4,6 +4,7 @@ the commands that code nothing (--help, --version, info) start without numba (is
 One cold run is expensive (~15-30 s: numba compiles the FASTA kernels), so the module fixture
 makes it once, in a fresh DNACOMP_CACHE_DIR, and the tests below check what it left.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,7 @@ def _env(cache_dir: Path | None = None, **extra: str) -> dict[str, str]:
 
 
 def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dnacomp", *args], capture_output=True, env=env, cwd=cwd,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "dnacomp", *args], capture_output=True, env=env, cwd=cwd, timeout=600)
 
 
 def _package_cache_files() -> dict[str, int]:
@@ -58,9 +58,18 @@ def runs(tmp_path_factory):
     after_quiet = {p.name for p in cache.rglob("*.nbi")}
     warm = _run("compress", "-c", "one.fa", env=env, cwd=work)
     warm_dec = _run("decompress", "-c", "one.fa.dnac", env=env, cwd=work)
-    return dict(work=work, cache=cache, cold=cold, quiet=quiet, warm=warm, warm_dec=warm_dec, after_cold=after_cold,
-                after_quiet=after_quiet, in_package_before=in_package_before,
-                in_package_after=_package_cache_files())
+    return dict(
+        work=work,
+        cache=cache,
+        cold=cold,
+        quiet=quiet,
+        warm=warm,
+        warm_dec=warm_dec,
+        after_cold=after_cold,
+        after_quiet=after_quiet,
+        in_package_before=in_package_before,
+        in_package_after=_package_cache_files(),
+    )
 
 
 @pytest.mark.slow
@@ -108,8 +117,11 @@ print("exit", code, "numba" if "numba" in sys.modules else "no-numba", file=sys.
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["compress", "--help"], ["info", str(GOLDEN_L1)]],
-                         ids=["help", "version", "compress-help", "info"])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["compress", "--help"], ["info", str(GOLDEN_L1)]],
+    ids=["help", "version", "compress-help", "info"],
+)
 def test_commands_that_code_nothing_do_not_import_numba(args):
     res = subprocess.run([sys.executable, "-c", SCRIPT, *args], capture_output=True, env=_env(), timeout=120)
     last = res.stderr.decode().strip().splitlines()[-1]
@@ -149,8 +161,9 @@ def test_unwritable_cache_dir_falls_back_and_never_fails(runs, tmp_path, monkeyp
     assert chosen is None and "compiled on every run" in why
     # a run whose cache directory cannot be made still works: it falls back to the temporary
     # directory (here the fixture's, whose kernels are compiled already)
-    res = _run("decompress", "-c", "one.fa.dnac", env=_env(blocker / "cache", TMPDIR=str(runs["work"])),
-               cwd=runs["work"])
+    res = _run(
+        "decompress", "-c", "one.fa.dnac", env=_env(blocker / "cache", TMPDIR=str(runs["work"])), cwd=runs["work"]
+    )
     assert res.returncode == 0 and res.stdout == ONE, res.stderr.decode()
     assert NOTICE_START not in res.stderr.decode()
 

@@ -12,6 +12,7 @@ disk does to a writer. SIGTERM is sent once the run has started writing (its tem
 first stdout byte exists), plus a small delay that differs from cell to cell, so that signals land
 in different phases (writing, renaming, removing the input, already done).
 """
+
 from __future__ import annotations
 
 import errno
@@ -52,7 +53,8 @@ def _covering_cells() -> list[tuple]:
     DNACOMP_FULL_MATRIX=1 runs the whole product."""
     cells = []
     for command, (d, dest), (i, kind), (e, event) in itertools.product(
-            COMMANDS, enumerate(DESTS), enumerate(INPUTS), enumerate(EVENTS)):
+        COMMANDS, enumerate(DESTS), enumerate(INPUTS), enumerate(EVENTS)
+    ):
         cells.append((command, dest, FLAGS[(d + i + e) % 3], kind, event))
     return cells
 
@@ -77,8 +79,17 @@ def _restores(data: bytes) -> bytes | None:
 class Cell:
     """One matrix cell: builds its directory, runs the CLI, then checks what is left."""
 
-    def __init__(self, root: Path, index: int, command: str, dest: str, flag: str, kind: str, event: str,
-                 archives: dict[bytes, bytes]):
+    def __init__(
+        self,
+        root: Path,
+        index: int,
+        command: str,
+        dest: str,
+        flag: str,
+        kind: str,
+        event: str,
+        archives: dict[bytes, bytes],
+    ):
         self.name = f"{command}/{dest}/{flag}/{kind}/{event}"
         self.index, self.command, self.dest, self.flag, self.kind, self.event = index, command, dest, flag, kind, event
         self.dir = root / f"cell{index:03d}"
@@ -167,8 +178,14 @@ class Cell:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (DISK_LIMIT, DISK_LIMIT))
 
         started = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "dnacomp", *args], cwd=self.dir, stdout=stdout,
-                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=limit)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dnacomp", *args],
+            cwd=self.dir,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=limit,
+        )
         stdout.close()
         if self.kind == "fifo":
             self.fifo_thread = threading.Thread(target=self._feed_fifo, daemon=True)
@@ -190,7 +207,8 @@ class Cell:
         delay = (0.0, 0.05, 0.2, 0.5)[self.index % 4]
         while self.proc.poll() is None and time.monotonic() - started < 30:
             writing = any(p.name.startswith(".dnacomp-") for p in self.dir.iterdir()) or (
-                os.path.exists(self.stdout_file) and os.path.getsize(self.stdout_file) > 0)
+                os.path.exists(self.stdout_file) and os.path.getsize(self.stdout_file) > 0
+            )
             if writing:
                 break
             time.sleep(0.005)
@@ -230,8 +248,10 @@ class Cell:
         if self.dest == "stdout":
             data = stdout
         else:
-            name = {"output": "out.dnac" if self.command == "compress" else "out.fa",
-                    "default": "x.fa.dnac" if self.command == "compress" else "x.fa"}[self.dest]
+            name = {
+                "output": "out.dnac" if self.command == "compress" else "out.fa",
+                "default": "x.fa.dnac" if self.command == "compress" else "x.fa",
+            }[self.dest]
             if self.kind == "symlink" and self.dest == "default":
                 name = "x.fa.dnac" if self.command == "compress" else "x.fa"
             if name not in files:
@@ -266,7 +286,11 @@ def test_full_disk_cells_really_fill_the_disk(tmp_path, command):
     payload = LAMBDA if command == "compress" else _archive(LAMBDA)
     assert len(_archive(LAMBDA)) > DISK_LIMIT and len(LAMBDA) > DISK_LIMIT
     (tmp_path / "x").write_bytes(payload)
-    res = subprocess.run([sys.executable, "-m", "dnacomp", command, "-q", "-c", "x"], cwd=tmp_path,
-                         stdout=open(tmp_path / "out", "wb"), stderr=subprocess.PIPE,
-                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (DISK_LIMIT, DISK_LIMIT)))
+    res = subprocess.run(
+        [sys.executable, "-m", "dnacomp", command, "-q", "-c", "x"],
+        cwd=tmp_path,
+        stdout=open(tmp_path / "out", "wb"),
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (DISK_LIMIT, DISK_LIMIT)),
+    )
     assert res.returncode == 1 and b"<stdout>" in res.stderr and b"Traceback" not in res.stderr

@@ -1,4 +1,5 @@
 """Which codec each side stream gets (dnacomp/codecs/fields.py), end to end through the container."""
+
 import io
 import random
 

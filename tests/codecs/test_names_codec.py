@@ -1,4 +1,5 @@
 """Tests of the read-name tokeniser codec (dnacomp/codecs/names.py)."""
+
 from __future__ import annotations
 
 import gzip
@@ -33,6 +34,7 @@ def _round_trip(names: list[bytes]) -> bytes:
 
 # --- real files -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", FASTQ, ids=lambda p: p.name)
 def test_corpus_fastq_names_round_trip(path):
     names = _fastq_names(path)
@@ -63,23 +65,27 @@ def test_size_ecoli_names():
 
 # --- edge cases ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("names", [
-    [b""],
-    [b"", b""],
-    [b""] * 1000,
-    [b"a"],
-    [b"0"],
-    [b"007", b"008", b"009", b"010", b"0100", b"00", b"000000000000000000000000000001"],
-    [b"99999999999999999999999", b"99999999999999999999998", b"100000000000000000000000"],
-    [b"999999999999999999", b"1000000000000000000", b"999999999999999999"],
-    [b"r998", b"r999", b"r1000", b"r1001", b"r999", b"r0999"],
-    [b"x 1\t2\r3", b"x 1\t2\r4", b"\r", b"\t\t", b" "],
-    [bytes([i]) for i in range(256) if i != 10],
-    [b"a" * 100_000],
-    [b"1" * 50_000, b"1" * 50_001],
-    [b":".join(b"%d" % i for i in range(200))] * 3,
-    [b"read_%d" % (10**6 - i) for i in range(300)],
-])
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [b""],
+        [b"", b""],
+        [b""] * 1000,
+        [b"a"],
+        [b"0"],
+        [b"007", b"008", b"009", b"010", b"0100", b"00", b"000000000000000000000000000001"],
+        [b"99999999999999999999999", b"99999999999999999999998", b"100000000000000000000000"],
+        [b"999999999999999999", b"1000000000000000000", b"999999999999999999"],
+        [b"r998", b"r999", b"r1000", b"r1001", b"r999", b"r0999"],
+        [b"x 1\t2\r3", b"x 1\t2\r4", b"\r", b"\t\t", b" "],
+        [bytes([i]) for i in range(256) if i != 10],
+        [b"a" * 100_000],
+        [b"1" * 50_000, b"1" * 50_001],
+        [b":".join(b"%d" % i for i in range(200))] * 3,
+        [b"read_%d" % (10**6 - i) for i in range(300)],
+    ],
+)
 def test_edge_cases(names):
     _round_trip(names)
 
@@ -93,8 +99,9 @@ def test_zero_names():
 
 def test_random_binary_not_catastrophic():
     rng = random.Random(1)
-    names = [bytes(rng.choice([b for b in range(256) if b != 10]) for _ in range(rng.randrange(0, 200)))
-             for _ in range(300)]
+    names = [
+        bytes(rng.choice([b for b in range(256) if b != 10]) for _ in range(rng.randrange(0, 200))) for _ in range(300)
+    ]
     raw = b"\n".join(names)
     data = _round_trip(names)
     assert len(data) < 1.3 * len(raw) + 64
@@ -105,8 +112,10 @@ def test_illumina_like_compresses():
     names = []
     for i in range(5000):
         tile = 1101 + i // 1000
-        names.append(b"A00123:45:HXXXXDSXX:2:%d:%d:%d 1:N:0:ACGTACGT" % (tile, rng.randrange(1000, 30000),
-                                                                         rng.randrange(1000, 30000)))
+        names.append(
+            b"A00123:45:HXXXXDSXX:2:%d:%d:%d 1:N:0:ACGTACGT"
+            % (tile, rng.randrange(1000, 30000), rng.randrange(1000, 30000))
+        )
     raw = b"\n".join(names)
     data = _round_trip(names)
     assert len(data) < len(raw) / 10
@@ -117,8 +126,9 @@ def test_illumina_like_compresses():
 _piece = st.one_of(
     st.integers(0, 10**25).map(lambda v: str(v).encode()),
     st.integers(0, 999).map(lambda v: b"%03d" % v),
-    st.sampled_from([b"SRR", b"ERR", b"HWI", b"chr", b"_", b":", b"/", b"#", b" ", b"\t", b"\r", b"-", b".", b"=",
-                     b"", b"0", b"00"]),
+    st.sampled_from(
+        [b"SRR", b"ERR", b"HWI", b"chr", b"_", b":", b"/", b"#", b" ", b"\t", b"\r", b"-", b".", b"=", b"", b"0", b"00"]
+    ),
     st.binary(min_size=0, max_size=6).map(lambda b: b.replace(b"\n", b"")),
 )
 _name = st.lists(_piece, max_size=12).map(b"".join)
@@ -144,10 +154,14 @@ def test_generated_counters(steps, start):
 
 # --- corrupt data ----------------------------------------------------------------------------
 
+
 def _sample_stream() -> tuple[bytes, int]:
     rng = random.Random(3)
-    names = [b"HWI-EAS350_0441:1:%d:%d:%d#0/1" % (rng.randrange(1, 120), rng.randrange(1000, 20000),
-                                                 rng.randrange(1000, 20000)) for _ in range(200)]
+    names = [
+        b"HWI-EAS350_0441:1:%d:%d:%d#0/1"
+        % (rng.randrange(1, 120), rng.randrange(1000, 20000), rng.randrange(1000, 20000))
+        for _ in range(200)
+    ]
     return encode_names(b"\n".join(names), len(names)), len(names)
 
 
@@ -219,15 +233,19 @@ def test_million_empty_names_fast():
 
 # --- long names: the encoder's bounded output buffer (issue 12, item 7) -----------------------
 
+
 def _long_names() -> list[bytes]:
     import numpy as np
+
     rng = np.random.default_rng(2024)
     alpha = np.frombuffer(b"0123456789:;|=_ ACGTchrgene\r\t", dtype=np.uint8)
-    return [b"x:" * 40 + alpha[rng.integers(0, alpha.size, 200_000)].tobytes(),  # 80 tokens, then a tail
-            b"a" * 300_000 + b"1",  # one letter run
-            b"r1 " + rng.integers(11, 256, 150_000, dtype=np.uint8).tobytes(),
-            b"read_17 len=5",
-            alpha[rng.integers(0, alpha.size, 5000)].tobytes()]
+    return [
+        b"x:" * 40 + alpha[rng.integers(0, alpha.size, 200_000)].tobytes(),  # 80 tokens, then a tail
+        b"a" * 300_000 + b"1",  # one letter run
+        b"r1 " + rng.integers(11, 256, 150_000, dtype=np.uint8).tobytes(),
+        b"read_17 len=5",
+        alpha[rng.integers(0, alpha.size, 5000)].tobytes(),
+    ]
 
 
 def test_long_names_code_as_before_wherever_the_encoder_stops(monkeypatch):
@@ -235,6 +253,7 @@ def test_long_names_code_as_before_wherever_the_encoder_stops(monkeypatch):
     it: the stream must be the one written before that existed (sha256 pinned from that code),
     with the usual 1 MiB buffer and with the smallest one (a suspension every 32 KiB)."""
     from dnacomp.codecs import names as codec
+
     raw = b"\n".join(_long_names())
     want = "93d7f6d8460759589792a28ec8ddf37ad2a0d510e44836595a1da44a150a4553"
     for out_chunk in (codec.OUT_CHUNK, 1):
@@ -247,8 +266,10 @@ def test_long_names_code_as_before_wherever_the_encoder_stops(monkeypatch):
 
 # --- the kernel's bundles (issue 14: named state instead of 27 positional arguments) ------------
 
+
 def test_state_bundles_are_fresh_and_sized_by_the_name_count():
     from dnacomp.codecs import names as codec
+
     probs, toks, nbrs, preds, strs = codec._state(5000)
     assert isinstance(probs, codec.Probs) and isinstance(toks, codec.Tokens)
     assert isinstance(nbrs, codec.Neighbours) and isinstance(preds, codec.Predictors)

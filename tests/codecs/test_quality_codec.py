@@ -1,5 +1,6 @@
 """The quality codec (dnacomp.codecs.quality): exact round trips on real and synthetic quality
 streams, property tests, corrupt-input handling, and a loose size pin on a real file."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,8 @@ def _parse_fastq(raw: bytes):
     """(quals, readlen, is_n) of a simple 4-line FASTQ."""
     lines = raw.split(b"\n")
     n = len(lines) // 4
-    seqs = lines[1:4 * n:4]
-    quals = lines[3:4 * n:4]
+    seqs = lines[1 : 4 * n : 4]
+    quals = lines[3 : 4 * n : 4]
     q = np.frombuffer(b"".join(quals), dtype=np.uint8)
     s = np.frombuffer(b"".join(seqs), dtype=np.uint8)
     readlen = np.array([len(x) for x in quals], dtype=np.int64)
@@ -75,6 +76,7 @@ def real_like():
 
 # ---- real files --------------------------------------------------------------------------------
 
+
 def test_corpus_fastq_round_trips(fastq_corpus_file, corpus_bytes):
     quals, readlen, is_n = _parse_fastq(corpus_bytes(fastq_corpus_file))
     data = _roundtrip(quals, readlen, is_n)
@@ -103,6 +105,7 @@ def test_binned_illumina_8_levels(fastq_corpus_file, corpus_bytes):
 
 
 # ---- synthetic streams -------------------------------------------------------------------------
+
 
 def test_synthetic_illumina_and_phred64(real_like):
     quals, readlen, is_n = real_like
@@ -143,6 +146,7 @@ def test_all_94_quality_values_and_random_noise():
 def test_output_buffer_growth_does_not_change_the_stream(real_like, monkeypatch):
     """The encoder stops and resumes whenever its buffer fills: the bytes must not depend on it."""
     from dnacomp.codecs import quality
+
     quals, readlen, is_n = real_like
     noisy = quals.copy()
     noisy[::3] = np.random.default_rng(5).integers(33, 127, size=noisy[::3].shape[0])
@@ -158,16 +162,18 @@ def test_output_buffer_growth_does_not_change_the_stream(real_like, monkeypatch)
 def test_skewed_histogram_keeps_tree_depth_bounded():
     # frequencies 2^k make a Huffman code of depth 93 unless it is length-limited
     counts = [1 << min(k, 40) for k in range(MAX_SYMBOLS)]
-    quals = np.concatenate([np.full(min(c, 1 << 20) // (1 << 6) + 1, 33 + k, dtype=np.uint8)
-                            for k, c in enumerate(counts)])
+    quals = np.concatenate(
+        [np.full(min(c, 1 << 20) // (1 << 6) + 1, 33 + k, dtype=np.uint8) for k, c in enumerate(counts)]
+    )
     readlen = np.array([quals.shape[0]], dtype=np.int64)
     _roundtrip(quals, readlen, np.zeros(quals.shape[0], dtype=bool))
 
 
 def test_empty_inputs_and_empty_reads():
     empty = np.empty(0, dtype=np.uint8)
-    assert decode_qualities(encode_qualities(empty, np.empty(0, np.int64), np.empty(0, bool)),
-                            np.empty(0, np.int64), np.empty(0, bool)).shape == (0,)
+    assert decode_qualities(
+        encode_qualities(empty, np.empty(0, np.int64), np.empty(0, bool)), np.empty(0, np.int64), np.empty(0, bool)
+    ).shape == (0,)
     assert encode_qualities(empty, np.zeros(5, np.int64), np.empty(0, bool)) == b""
     quals = np.frombuffer(b"IIII#" + b"AB" + b"HHHHHHH", dtype=np.uint8)
     _roundtrip(quals, [0, 5, 0, 0, 2, 7, 0], np.zeros(14, dtype=bool))
@@ -198,12 +204,21 @@ def test_n_bases_cost_almost_nothing(real_like):
     _roundtrip(quals, readlen, runs)
 
 
-@pytest.mark.parametrize("params", [
-    QualParams(models=((_mask(F_Q1), 12, 30),), mix_sel=255, apms=()),
-    QualParams(models=((_mask(F_Q1, F_Q2), 14, 1023), (_mask(F_Q3, F_POS), 10, 1)), mix_sel=F_POS,
-               apms=((_mask(F_Q1), 6), (_mask(F_DELTA, F_POS), 16)), apm_rate=1, mix_lr=64, pos_shift=3),
-    QualParams(models=tuple((1 << k, 10 + k, 255) for k in range(8)), apms=((0, 8),), apm_rate=10),
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        QualParams(models=((_mask(F_Q1), 12, 30),), mix_sel=255, apms=()),
+        QualParams(
+            models=((_mask(F_Q1, F_Q2), 14, 1023), (_mask(F_Q3, F_POS), 10, 1)),
+            mix_sel=F_POS,
+            apms=((_mask(F_Q1), 6), (_mask(F_DELTA, F_POS), 16)),
+            apm_rate=1,
+            mix_lr=64,
+            pos_shift=3,
+        ),
+        QualParams(models=tuple((1 << k, 10 + k, 255) for k in range(8)), apms=((0, 8),), apm_rate=10),
+    ],
+)
 def test_other_layouts_round_trip(real_like, params):
     """Every header choice the decoder accepts round-trips (the defaults are only one of them)."""
     quals, readlen, is_n = real_like
@@ -212,6 +227,7 @@ def test_other_layouts_round_trip(real_like, params):
 
 
 # ---- properties --------------------------------------------------------------------------------
+
 
 @st.composite
 def _streams(draw):
@@ -255,7 +271,7 @@ def test_property_corruption_raises_or_decodes(stream, data):
         k = data.draw(st.integers(0, len(buf) * 8 - 1))
         buf[k >> 3] ^= 1 << (k & 7)
     elif how == "truncate":
-        buf = buf[:data.draw(st.integers(0, len(buf) - 1))]
+        buf = buf[: data.draw(st.integers(0, len(buf) - 1))]
     elif how == "extend":
         buf += bytes(data.draw(st.integers(1, 9)))
     else:
@@ -283,6 +299,7 @@ def _decode_or_archive_error(data, readlen, is_n):
 
 
 # ---- corrupt data --------------------------------------------------------------------------------
+
 
 def test_truncation_and_trailing_bytes_raise(real_like):
     quals, readlen, is_n = real_like
@@ -315,8 +332,12 @@ def test_bad_headers_raise(real_like):
     quals, readlen, is_n = real_like
     data = encode_qualities(quals, readlen, is_n)
     bad = [
-        b"", b"\x01", b"\x02" + data[1:], b"\x00" + data[1:],
-        data[:1] + b"\x00" + data[2:], data[:1] + bytes([MAX_SYMBOLS + 1]) + data[2:],
+        b"",
+        b"\x01",
+        b"\x02" + data[1:],
+        b"\x00" + data[1:],
+        data[:1] + b"\x00" + data[2:],
+        data[:1] + bytes([MAX_SYMBOLS + 1]) + data[2:],
         data[:2] + b"\x20" + data[3:],  # quality byte below '!'
         data[:1] + b"\x01\x7f",  # one symbol out of range
         data[:1] + b"\x01\x21\x00",  # one symbol, trailing byte
@@ -377,7 +398,7 @@ def _chooser_input(lengths: list[int], repeats: list[int], weights: list[int]):
     if readlen.sum() < 2:  # one quality is one symbol: the encoder chooses nothing
         readlen = np.append(readlen, 1)
     n = int(readlen.sum())
-    w = np.array(weights[:max(2, min(len(weights), n))], dtype=np.float64)
+    w = np.array(weights[: max(2, min(len(weights), n))], dtype=np.float64)
     counts = np.maximum(1, np.floor(w / w.sum() * n)).astype(np.int64)
     counts[int(np.argmax(counts))] += n - int(counts.sum())
     assert counts.min() >= 1 and int(counts.sum()) == n
@@ -389,7 +410,7 @@ def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast):
     params.validate()
     params.check_size(n)
     raw = params.to_bytes()
-    back, end = QualParams.from_bytes(b"\xAA" + raw + b"\x55", 1)  # what the decoder reads
+    back, end = QualParams.from_bytes(b"\xaa" + raw + b"\x55", 1)  # what the decoder reads
     assert end == 1 + len(raw) and back.to_bytes() == raw
     assert vars(back) == vars(params)
     # the position buckets: the smallest shift with (longest read >> shift) <= 128, so the
@@ -402,10 +423,12 @@ def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lengths=st.lists(st.integers(1, 2**31), min_size=1, max_size=8),
-       repeats=st.lists(st.integers(1, 1 << 17), min_size=8, max_size=8),
-       weights=st.lists(st.integers(1, 2**40), min_size=2, max_size=MAX_SYMBOLS),
-       fast=st.booleans())
+@given(
+    lengths=st.lists(st.integers(1, 2**31), min_size=1, max_size=8),
+    repeats=st.lists(st.integers(1, 1 << 17), min_size=8, max_size=8),
+    weights=st.lists(st.integers(1, 2**40), min_size=2, max_size=MAX_SYMBOLS),
+    fast=st.booleans(),
+)
 @example(lengths=[FIRST_SHIFT_17], repeats=[1] * 8, weights=[1] * 40, fast=False)
 @example(lengths=[FIRST_SHIFT_17 - 1], repeats=[1] * 8, weights=[1] * 40, fast=False)
 @example(lengths=[2**31], repeats=[1] * 8, weights=[1 << k for k in range(MAX_SYMBOLS)], fast=False)
@@ -415,16 +438,26 @@ def test_property_the_chooser_never_picks_what_the_decoder_refuses(lengths, repe
     """Over the chooser's whole input range (reads of 1..2^31 bp, up to 2^20 of them, any
     histogram of 2..94 qualities, fast or not): the layout passes validate and check_size and
     survives to_bytes/from_bytes, and its position buckets cover the longest read."""
-    n, readlen, counts, lens = _chooser_input(lengths, repeats[:len(lengths)], weights)
+    n, readlen, counts, lens = _chooser_input(lengths, repeats[: len(lengths)], weights)
     _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast)
 
 
 def test_chooser_position_shift_at_the_limits():
     """16 up to 8,454,143 bp (what the old code chose and could decode), 17 from 8,454,144 bp,
     24 for a 2^31 bp read; clamped to MAX_POS_SHIFT (positions beyond share bucket 127)."""
-    for length, shift in [(1, 0), (128, 0), (129, 1), (FIRST_SHIFT_17 - 1, 16), (FIRST_SHIFT_17, 17),
-                          (2**31, 24), ((129 << 24) - 1, 24), (129 << 24, 25), (129 << 30, 31), (129 << 31, 31),
-                          (2**62, MAX_POS_SHIFT)]:
+    for length, shift in [
+        (1, 0),
+        (128, 0),
+        (129, 1),
+        (FIRST_SHIFT_17 - 1, 16),
+        (FIRST_SHIFT_17, 17),
+        (2**31, 24),
+        ((129 << 24) - 1, 24),
+        (129 << 24, 25),
+        (129 << 30, 31),
+        (129 << 31, 31),
+        (2**62, MAX_POS_SHIFT),
+    ]:
         n, readlen, counts, lens = _chooser_input([length], [1], [3, 1])
         params = choose_params(n, readlen, counts, lens)
         assert params.pos_shift == shift, length
@@ -445,7 +478,7 @@ def test_large_position_shifts_are_exact_in_the_kernel(real_like):
         data = encode_qualities(quals, readlen, is_n, QualParams(pos_shift=s))
         assert data[at] == s
         np.testing.assert_array_equal(decode_qualities(data, readlen, is_n), quals)
-        coded[s] = data[:at] + data[at + 1:]
+        coded[s] = data[:at] + data[at + 1 :]
     assert coded[0] != coded[7]
     assert len({coded[s] for s in coded if s >= 7}) == 1
     with pytest.raises(ArchiveError, match="bad parameters"):
@@ -465,13 +498,20 @@ def test_a_fastq_read_of_8_454_144_bp_round_trips():
     Nanopore-like qualities; the sequence is mostly N after 200 kbp of ACGT because base coding
     never sees read boundaries (random ACGT would only add ~10 s of base model here)."""
     import dnacomp
+
     length = FIRST_SHIFT_17
     rng = np.random.default_rng(12)
     q = 33 + np.clip(12 + np.cumsum(rng.integers(-2, 3, size=length)) % 25 + rng.integers(-3, 4, size=length), 0, 50)
     seq = np.full(length, ord("N"), dtype=np.uint8)
     seq[:200_000] = rng.choice(ACGT, 200_000)
-    fastq = (b"@ultra_long runid=1\n" + seq.tobytes() + b"\n+\n" + q.astype(np.uint8).tobytes() + b"\n"
-             + b"@short\nACGTN\n+\n#####\n")
+    fastq = (
+        b"@ultra_long runid=1\n"
+        + seq.tobytes()
+        + b"\n+\n"
+        + q.astype(np.uint8).tobytes()
+        + b"\n"
+        + b"@short\nACGTN\n+\n#####\n"
+    )
     archive = dnacomp.compress_bytes(fastq, level=1)
     assert len(archive) < length  # qualities well under 8 bits
     assert dnacomp.decompress_bytes(archive) == fastq
@@ -481,6 +521,7 @@ def test_a_fastq_read_of_8_454_144_bp_round_trips():
 @given(st.binary(max_size=300), st.integers(1, 70))
 def test_the_sliced_histogram_is_bincount(data, slice_size):
     from dnacomp.codecs.quality import _byte_histogram
+
     values = np.frombuffer(data, dtype=np.uint8)
     assert np.array_equal(_byte_histogram(values, slice_size), np.bincount(values, minlength=256))
     assert _byte_histogram(values, slice_size).dtype == np.bincount(values, minlength=256).dtype
@@ -488,8 +529,10 @@ def test_the_sliced_histogram_is_bincount(data, slice_size):
 
 # --- the kernel's bundles (issue 14: named state instead of 41 positional arguments) ------------
 
+
 def test_context_models_bundle_starts_at_one_half_with_its_tables_side_by_side():
     from dnacomp.codecs.quality import DEFAULT_MODELS, ContextModels, new_context_models
+
     cms = new_context_models(DEFAULT_MODELS[:2] + ((DEFAULT_MODELS[2][0], 12, 7),))
     assert isinstance(cms, ContextModels)
     assert cms.tbits.tolist() == [18, 18, 12] and cms.tlim.tolist() == [255, 255, 7]
@@ -502,6 +545,7 @@ def test_context_models_bundle_starts_at_one_half_with_its_tables_side_by_side()
 
 def test_mixer_bundle_weights_and_selector():
     from dnacomp.codecs.quality import F_Q1C, FIELD_SHIFT_T, FIELD_WIDTH_T, Mixer, new_mixer
+
     mix = new_mixer(F_Q1C, 6, 4, 40)
     assert isinstance(mix, Mixer)
     assert (mix.sel_shift, mix.sel_mask, mix.lr) == (FIELD_SHIFT_T[F_Q1C], (1 << FIELD_WIDTH_T[F_Q1C]) - 1, 6)
@@ -515,6 +559,7 @@ def test_mixer_bundle_weights_and_selector():
 def test_apms_bundle_holds_identity_maps():
     from dnacomp.codecs.quality import APM_CELLS, Apms, new_apms
     from dnacomp.coding.logistic import SQUASH
+
     apms = new_apms(((1 << F_POS, 6), (1 << F_Q1, 8)), 7)
     assert isinstance(apms, Apms)
     assert apms.abits.tolist() == [6, 8] and apms.amask.tolist() == [63, 255] and apms.shift == 13

@@ -1,5 +1,6 @@
 """The shared entropy-coding primitives (dnacomp.coding) compute exactly the integers their
 module docstrings specify (checked against plain Python big-int arithmetic)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -118,5 +119,10 @@ def test_hashes_and_bit_counts_follow_their_specification():
         h = (key + 7920) * hashing.FIB & M64
         h ^= h >> 29
         h = h * hashing.MIX2 & M64
-        assert out[k].tolist() == [(key * hashing.FIB & M64) >> 42, (key * hashing.KMER & M64) >> 44,
-                                   h >> 46, bin(key & 0xFFFF).count("1"), key.bit_length()]
+        assert out[k].tolist() == [
+            (key * hashing.FIB & M64) >> 42,
+            (key * hashing.KMER & M64) >> 44,
+            h >> 46,
+            bin(key & 0xFFFF).count("1"),
+            key.bit_length(),
+        ]

@@ -1,4 +1,5 @@
 """Reading the input: format detection and cutting the stream into chunks at safe boundaries."""
+
 from __future__ import annotations
 
 import io
@@ -24,7 +25,7 @@ class Trickle(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         n = self._step if size < 0 else min(size, self._step)
-        out = self._data[self._pos:self._pos + n]
+        out = self._data[self._pos : self._pos + n]
         self._pos += len(out)
         return out
 
@@ -112,9 +113,14 @@ def test_unknown_kind_is_a_programming_error():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([b">h\n", b"ACGT\n", b"\n", b"AC\r\n", b">\r\n", b"@x\n", b"+\n", b"II\n"]),
-                max_size=40).map(b"".join),
-       st.sampled_from(["fasta", "fastq"]), st.integers(1, 40), st.integers(1, 9))
+@given(
+    st.lists(
+        st.sampled_from([b">h\n", b"ACGT\n", b"\n", b"AC\r\n", b">\r\n", b"@x\n", b"+\n", b"II\n"]), max_size=40
+    ).map(b"".join),
+    st.sampled_from(["fasta", "fastq"]),
+    st.integers(1, 40),
+    st.integers(1, 9),
+)
 def test_any_input_is_cut_into_pieces_that_concatenate_back(data, kind, chunk_size, step):
     chunks = chunks_of(data, kind, chunk_size, step)
     assert b"".join(c for c, _, _ in chunks) == data
@@ -125,19 +131,33 @@ def test_any_input_is_cut_into_pieces_that_concatenate_back(data, kind, chunk_si
 # --- detection ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("head,kind", [
-    (b"", "fasta"), (b"\n\r\n\n", "fasta"), (b">chr1\nACGT\n", "fasta"), (b"\n\n>chr1\n", "fasta"),
-    (b"@r1\nACGT\n+\nIIII\n", "fastq"), (b"ACGTNNacgt\nACG", "fasta"), (b"MKV*-.\r\n", "fasta"),
-    (b">x", "fasta"), (b"@", "fastq"),
-])
+@pytest.mark.parametrize(
+    "head,kind",
+    [
+        (b"", "fasta"),
+        (b"\n\r\n\n", "fasta"),
+        (b">chr1\nACGT\n", "fasta"),
+        (b"\n\n>chr1\n", "fasta"),
+        (b"@r1\nACGT\n+\nIIII\n", "fastq"),
+        (b"ACGTNNacgt\nACG", "fasta"),
+        (b"MKV*-.\r\n", "fasta"),
+        (b">x", "fasta"),
+        (b"@", "fastq"),
+    ],
+)
 def test_detects_fasta_and_fastq(head, kind):
     assert detect_format(head, "in") == kind
 
 
-@pytest.mark.parametrize("head,name", [
-    (b"\x1f\x8b\x08\x00rest", "gzip"), (b"BZh91AY&SY", "bzip2"), (b"\xfd7zXZ\x00\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd\x00", "zstd"),
-])
+@pytest.mark.parametrize(
+    "head,name",
+    [
+        (b"\x1f\x8b\x08\x00rest", "gzip"),
+        (b"BZh91AY&SY", "bzip2"),
+        (b"\xfd7zXZ\x00\x00", "xz"),
+        (b"\x28\xb5\x2f\xfd\x00", "zstd"),
+    ],
+)
 def test_compressed_input_is_named(head, name):
     with pytest.raises(InputFormatError, match=f"looks like {name} data") as err:
         detect_format(head, "in.fa")
@@ -150,8 +170,10 @@ def test_binary_input_with_nul_names_the_line():
     assert err.value.line == 3 and "NUL byte: binary data" in str(err.value)
 
 
-@pytest.mark.parametrize("head,line", [(b"hello world\n", 1), (b"\n\n#!/bin/sh\n", 3), (b"\x89PNG\r\n", 1),
-                                       (b"ACGT ACGT\n", 1), (b"1234\n", 1)])
+@pytest.mark.parametrize(
+    "head,line",
+    [(b"hello world\n", 1), (b"\n\n#!/bin/sh\n", 3), (b"\x89PNG\r\n", 1), (b"ACGT ACGT\n", 1), (b"1234\n", 1)],
+)
 def test_other_text_is_refused(head, line):
     with pytest.raises(InputFormatError, match="not FASTA or FASTQ") as err:
         detect_format(head, "in.txt")
@@ -173,12 +195,13 @@ def _old_fasta_cut(data: bytes) -> int:
 
 def _old_fastq_cut(data: bytes) -> int:
     import numpy as np
+
     arr = np.frombuffer(data, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     n_blocks = nl.size // 4
     if n_blocks == 0:
         return 0
-    starts = np.concatenate(([0], nl[3:4 * n_blocks - 1:4] + 1))
+    starts = np.concatenate(([0], nl[3 : 4 * n_blocks - 1 : 4] + 1))
     first = arr[starts]
     blank = (first == 10) | ((first == 13) & (arr[starts + 1] == 10))
     ok = np.flatnonzero(~blank)
@@ -191,6 +214,7 @@ def old_iter_chunks(stream, kind: str, chunk_size: int):
     """iter_chunks as it was before it scanned only new bytes (quadratic in a long record's
     length): the oracle whose cut points every archive so far depends on."""
     from dnacomp.formats.chunks import _count_fasta, _count_fastq, _read_into
+
     cut_at, count = (_old_fasta_cut, _count_fasta) if kind == "fasta" else (_old_fastq_cut, _count_fastq)
     pending = b""
     line = record = 1
@@ -224,14 +248,32 @@ def old_chunks_of(data: bytes, kind: str, chunk_size: int, step: int | None = No
 
 # pieces of FASTA and FASTQ with lines long and short against the chunk sizes, CRLF endings split
 # across reads, blank lines and blank 4-line blocks, and stray '\r' anywhere
-_PIECES = [b">h\n", b"@r\n", b"+\n", b"\n", b"\r\n", b"\r", b"A", b"ACGT" * 5, b"I" * 13, b"N" * 40,
-           b"@long\n" + b"C" * 57 + b"\n+\n" + b"I" * 57 + b"\n", b"\n\n\n\n", b"\r\n\r\n\r\n\r\n",
-           b"@x\nAC\n+\nII\n", b"@x\r\nAC\r\n+\r\nII\r\n"]
+_PIECES = [
+    b">h\n",
+    b"@r\n",
+    b"+\n",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"A",
+    b"ACGT" * 5,
+    b"I" * 13,
+    b"N" * 40,
+    b"@long\n" + b"C" * 57 + b"\n+\n" + b"I" * 57 + b"\n",
+    b"\n\n\n\n",
+    b"\r\n\r\n\r\n\r\n",
+    b"@x\nAC\n+\nII\n",
+    b"@x\r\nAC\r\n+\r\nII\r\n",
+]
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join),
-       st.sampled_from(["fasta", "fastq"]), st.integers(1, 48), st.one_of(st.none(), st.integers(1, 11)))
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=60).map(b"".join),
+    st.sampled_from(["fasta", "fastq"]),
+    st.integers(1, 48),
+    st.one_of(st.none(), st.integers(1, 11)),
+)
 def test_cut_points_are_those_of_the_old_quadratic_scan(data, kind, chunk_size, step):
     assert chunks_of(data, kind, chunk_size, step) == old_chunks_of(data, kind, chunk_size, step)
 
@@ -240,8 +282,11 @@ def test_cut_points_are_those_of_the_old_quadratic_scan(data, kind, chunk_size, 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8])
 def test_records_of_many_chunk_sizes_cut_as_before(kind, size):
     unit = 16
-    rec = (b">r\n" + b"ACGT" * (size * unit) + b"\n" if kind == "fasta"
-           else b"@r\n" + b"A" * (size * unit * 2) + b"\n+\n" + b"I" * (size * unit * 2) + b"\n")
+    rec = (
+        b">r\n" + b"ACGT" * (size * unit) + b"\n"
+        if kind == "fasta"
+        else b"@r\n" + b"A" * (size * unit * 2) + b"\n+\n" + b"I" * (size * unit * 2) + b"\n"
+    )
     data = rec + b"@s\nAC\n+\nII\n" * 3 + rec * 2 + b"\n\n\n\n" + rec
     for step in (None, 5, unit, unit + 1):
         assert chunks_of(data, kind, unit, step) == old_chunks_of(data, kind, unit, step)
@@ -250,6 +295,7 @@ def test_records_of_many_chunk_sizes_cut_as_before(kind, size):
 @pytest.mark.parametrize("kind", ["fasta", "fastq"])
 def test_a_64_mbp_record_is_chunked_in_linear_time(kind):
     import time
+
     n = 64 << 20
     seq = b"ACGT" * (n // 4)
     record = b">r\n" + seq + b"\n" if kind == "fasta" else b"@r\n" + seq + b"\n+\n" + b"I" * n + b"\n"

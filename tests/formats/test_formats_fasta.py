@@ -1,4 +1,5 @@
 """FASTA parser: exact round trips, agreement with Biopython and a naive parser, compact layout, errors."""
+
 from __future__ import annotations
 
 import io
@@ -23,6 +24,7 @@ from dnacomp.formats.streams import ChunkStreams, FieldReader
 def chunked_round_trip(data: bytes, chunk_size: int) -> list[ChunkStreams]:
     return shared_chunked_round_trip(data, "fasta", chunk_size)
 
+
 def records_from_streams(parsed: list[ChunkStreams], uppercase: bool = False) -> list[tuple[bytes | None, bytes]]:
     """(header or None for headerless, residues) per record, rebuilt from the streams alone.
 
@@ -33,12 +35,13 @@ def records_from_streams(parsed: list[ChunkStreams], uppercase: bool = False) ->
         layout = FieldReader(s.fields["layout"], "layout")
         flags, n_records = layout.scalar(), layout.scalar()
         lengths = decode_uvarints(s.fields["seqlen"], n_records).tolist()
-        residues = join_residues(s.bases, b"" if uppercase else s.fields["case"], s.fields["exceptions"],
-                                 s.n_symbols).tobytes()
+        residues = join_residues(
+            s.bases, b"" if uppercase else s.fields["case"], s.fields["exceptions"], s.n_symbols
+        ).tobytes()
         headers = iter(s.fields["headers"].split(b"\n"))
         pos = 0
         for i, length in enumerate(lengths):
-            seq = residues[pos:pos + length]
+            seq = residues[pos : pos + length]
             pos += length
             if i == 0 and flags & 1:  # prefix: continues the previous record
                 if records:
@@ -116,7 +119,7 @@ def test_corpus_genome_layout_costs_a_few_bytes(corpus_dir, corpus_bytes):
 
 def genome(n: int, width: int, seed: int = 0) -> bytes:
     seq = np.random.default_rng(seed).choice(np.frombuffer(b"ACGT", np.uint8), n).tobytes()
-    return b"\n".join(seq[i:i + width] for i in range(0, n, width))
+    return b"\n".join(seq[i : i + width] for i in range(0, n, width))
 
 
 @pytest.mark.parametrize("eol", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
@@ -155,11 +158,29 @@ def test_blank_lines_between_records_and_at_the_end():
     assert parse_whole(data).fields["linelen"] == b""  # trailing blanks do not make records irregular
 
 
-@pytest.mark.parametrize("data", [
-    b"", b"\n", b"\n\n\r\n", b">", b">\n", b">a", b">a\n>b\n>c\n", b"ACGT", b"ACGT\nAC\n>h\nAC",
-    b">h\r\nACGT\r\nAC", b">h\nAC\r", b">h\nAC\n\r", b">h\n\nAC\n", b">h\nacgtNNNNnnnnRYKM*-.\n",
-    b">h\r\n\r\n", b">\xff\xfe header with bytes\x01\t\r\nAC\n", b">a\n \n", b">a\nA\nACGT\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n",
+        b"\n\n\r\n",
+        b">",
+        b">\n",
+        b">a",
+        b">a\n>b\n>c\n",
+        b"ACGT",
+        b"ACGT\nAC\n>h\nAC",
+        b">h\r\nACGT\r\nAC",
+        b">h\nAC\r",
+        b">h\nAC\n\r",
+        b">h\n\nAC\n",
+        b">h\nacgtNNNNnnnnRYKM*-.\n",
+        b">h\r\n\r\n",
+        b">\xff\xfe header with bytes\x01\t\r\nAC\n",
+        b">a\n \n",
+        b">a\nA\nACGT\n",
+    ],
+)
 def test_edge_cases_round_trip_and_agree_with_naive_parse(data):
     streams = parse_whole(data)
     assert records_from_streams([streams]) == naive_records(data)
@@ -175,7 +196,8 @@ def test_n_symbols_counts_every_sequence_byte():
 
 RESIDUES = list(b"ACGTACGTacgtNnRYKMSWBDHVrykmswbdhvU*-.X \xff")
 residue_text = st.lists(st.tuples(st.sampled_from(RESIDUES), st.integers(1, 25)), max_size=12).map(
-    lambda runs: b"".join(bytes([c]) * n for c, n in runs))
+    lambda runs: b"".join(bytes([c]) * n for c, n in runs)
+)
 header_text = st.binary(max_size=16).map(lambda b: b.replace(b"\n", b"").replace(b"\x00", b""))
 
 
@@ -187,7 +209,7 @@ def sequence_lines(draw) -> list[bytes]:
         lines = [seq] if seq else []
     elif shape == "regular":
         width = draw(st.integers(1, 12))
-        lines = [seq[i:i + width] for i in range(0, len(seq), width)]
+        lines = [seq[i : i + width] for i in range(0, len(seq), width)]
     else:
         cuts = sorted(draw(st.lists(st.integers(0, len(seq)), max_size=6)))
         bounds = [0] + cuts + [len(seq)]
@@ -276,8 +298,10 @@ def test_error_line_and_record_are_global_across_chunks(chunk_size):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300) | st.lists(st.sampled_from([b">", b"A", b"\n", b"\r", b"\x00", b"n", b"\t", b" "]),
-                                           max_size=60).map(b"".join))
+@given(
+    st.binary(max_size=300)
+    | st.lists(st.sampled_from([b">", b"A", b"\n", b"\r", b"\x00", b"n", b"\t", b" "]), max_size=60).map(b"".join)
+)
 def test_arbitrary_bytes_either_round_trip_or_raise_input_format_error(data):
     try:
         streams = parse_fasta_chunk(data, "fuzz", 1, 1)

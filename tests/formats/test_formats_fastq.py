@@ -1,4 +1,5 @@
 """FASTQ parser: exact round trips, agreement with Biopython and a naive parser, compact fields, errors."""
+
 from __future__ import annotations
 
 import io
@@ -22,6 +23,7 @@ from dnacomp.formats.streams import ChunkStreams, FieldReader
 def chunked_round_trip(data: bytes, chunk_size: int) -> list[ChunkStreams]:
     return shared_chunked_round_trip(data, "fastq", chunk_size)
 
+
 def reads_from_streams(parsed: list[ChunkStreams], uppercase: bool = False) -> list[tuple[bytes, bytes, bytes]]:
     """(name, sequence, quality) per read, rebuilt from the streams alone."""
     reads = []
@@ -29,12 +31,13 @@ def reads_from_streams(parsed: list[ChunkStreams], uppercase: bool = False) -> l
         layout = FieldReader(s.fields["layout"], "layout")
         _flags, n, mode, length = (layout.scalar() for _ in range(4))
         lengths = [length] * n if mode == 0 else decode_uvarints(s.fields["readlen"], n).tolist()
-        residues = join_residues(s.bases, b"" if uppercase else s.fields["case"], s.fields["exceptions"],
-                                 s.n_symbols).tobytes()
+        residues = join_residues(
+            s.bases, b"" if uppercase else s.fields["case"], s.fields["exceptions"], s.n_symbols
+        ).tobytes()
         names = s.fields["names"].split(b"\n") if n else []
         pos = 0
         for name, rl in zip(names, lengths):
-            reads.append((name, residues[pos:pos + rl], s.fields["qualities"][pos:pos + rl]))
+            reads.append((name, residues[pos : pos + rl], s.fields["qualities"][pos : pos + rl]))
             pos += rl
         assert pos == len(residues) == len(s.fields["qualities"])
     return reads
@@ -134,21 +137,34 @@ def test_n_only_reads_keep_no_bases():
     assert streams.bases.size == 0 and streams.n_symbols == 8
 
 
-@pytest.mark.parametrize("data", [
-    b"", b"@a\nACGT\n+\nIIII", b"@a\nACGT\n+\nIIII\n\n", b"@a\nACGT\n+\nIIII\n\n\n\n\n\n",
-    b"@a\r\nACGT\r\n+\r\nIIII\r\n", b"@a\r\nACGT\n+a\r\nIIII", b"@\n\n+\n\n", b"@a\n\n+\n\n\n",
-    b"@a b\tc\nAcgTN\n+a b\tc\n!!~~#\n", b"@a\nACGT\n+\nIIII\n\r\n\r", b"@a\nAC\n+\nII\r",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"@a\nACGT\n+\nIIII",
+        b"@a\nACGT\n+\nIIII\n\n",
+        b"@a\nACGT\n+\nIIII\n\n\n\n\n\n",
+        b"@a\r\nACGT\r\n+\r\nIIII\r\n",
+        b"@a\r\nACGT\n+a\r\nIIII",
+        b"@\n\n+\n\n",
+        b"@a\n\n+\n\n\n",
+        b"@a b\tc\nAcgTN\n+a b\tc\n!!~~#\n",
+        b"@a\nACGT\n+\nIIII\n\r\n\r",
+        b"@a\nAC\n+\nII\r",
+    ],
+)
 def test_edge_cases_round_trip_and_agree_with_naive_parse(data):
     assert reads_from_streams([parse_whole(data)]) == naive_reads(data)
 
 
 # --- generated files -------------------------------------------------------------------------------------
 
-name_text = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from(["\t", " "]),
-                    max_size=14).map(lambda s: s.encode("ascii"))
+name_text = st.text(st.characters(min_codepoint=32, max_codepoint=126) | st.sampled_from(["\t", " "]), max_size=14).map(
+    lambda s: s.encode("ascii")
+)
 read_text = st.lists(st.tuples(st.sampled_from(list(b"ACGTACGTacgtNNnRY.")), st.integers(1, 30)), max_size=5).map(
-    lambda runs: b"".join(bytes([c]) * n for c, n in runs))
+    lambda runs: b"".join(bytes([c]) * n for c, n in runs)
+)
 
 
 @st.composite
@@ -156,8 +172,15 @@ def fastq_records(draw) -> list[bytes]:
     name = draw(name_text)
     seq = draw(read_text | st.just(b"") | st.integers(1, 40).map(lambda n: b"N" * n))
     offset = draw(st.sampled_from([33, 64]))
-    qual = bytes(draw(st.lists(st.integers(offset - (5 if offset == 64 else 0), min(126, offset + 62)),
-                               min_size=len(seq), max_size=len(seq))))
+    qual = bytes(
+        draw(
+            st.lists(
+                st.integers(offset - (5 if offset == 64 else 0), min(126, offset + 62)),
+                min_size=len(seq),
+                max_size=len(seq),
+            )
+        )
+    )
     plus = draw(st.sampled_from([b"", name, b"x" + name]))
     return [b"@" + name, seq, b"+" + plus, qual]
 
@@ -258,8 +281,10 @@ def test_blank_lines_in_the_middle_are_rejected_whatever_the_chunking(chunk_size
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200) | st.lists(st.sampled_from([b"@a", b"+", b"AC", b"II", b"\n", b"\r\n", b"\x00", b"I"]),
-                                           max_size=40).map(b"".join))
+@given(
+    st.binary(max_size=200)
+    | st.lists(st.sampled_from([b"@a", b"+", b"AC", b"II", b"\n", b"\r\n", b"\x00", b"I"]), max_size=40).map(b"".join)
+)
 def test_arbitrary_bytes_either_round_trip_or_raise_input_format_error(data):
     try:
         streams = parse_fastq_chunk(data, "fuzz", 1, 1)

@@ -1,4 +1,5 @@
 """The residue split (bases + case runs + exception runs) and the varint codec under it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,6 +31,7 @@ def round_trip(data: bytes) -> tuple[np.ndarray, bytes, bytes]:
 
 
 # --- residues ------------------------------------------------------------------------------------
+
 
 def test_bases_are_the_acgt_residues_in_order_case_folded():
     bases, case, exceptions = round_trip(b"ACGTacgtNGa")
@@ -73,8 +75,10 @@ def test_every_non_acgt_byte_is_an_exception():
     assert exceptions  # all of them are stored
 
 
-@pytest.mark.parametrize("data,index", [(b"ACGT", -1), (b"AC\x00GT", 2), (b"ACGT\t", 4), (b"\x7fA", 0),
-                                        (b"AC\rGT", 2), (b"", -1), (b"\xff~ ", -1)])
+@pytest.mark.parametrize(
+    "data,index",
+    [(b"ACGT", -1), (b"AC\x00GT", 2), (b"ACGT\t", 4), (b"\x7fA", 0), (b"AC\rGT", 2), (b"", -1), (b"\xff~ ", -1)],
+)
 def test_first_invalid_finds_control_bytes(data, index):
     assert first_invalid(arr(data)) == index
 
@@ -86,8 +90,9 @@ def test_join_rejects_inconsistent_counts():
 
 
 printable = st.binary(max_size=200).map(lambda b: bytes(x for x in b if x >= 0x20 and x != 0x7F))
-dna_like = st.lists(st.tuples(st.sampled_from(list(b"ACGTacgtNnRYrykm*-. \xff")), st.integers(1, 40)),
-                    max_size=20).map(lambda runs: b"".join(bytes([c]) * n for c, n in runs))
+dna_like = st.lists(st.tuples(st.sampled_from(list(b"ACGTacgtNnRYrykm*-. \xff")), st.integers(1, 40)), max_size=20).map(
+    lambda runs: b"".join(bytes([c]) * n for c, n in runs)
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -98,6 +103,7 @@ def test_any_printable_residues_round_trip(data):
 
 
 # --- varint codec ---------------------------------------------------------------------------------
+
 
 def test_uvarint_byte_format_is_leb128():
     assert encode_uvarints([0, 1, 127, 128, 300]) == bytes([0, 1, 0x7F, 0x80, 0x01, 0xAC, 0x02])
@@ -135,12 +141,12 @@ def test_negative_values_are_refused_by_the_unsigned_encoder():
 
 def test_zigzag_maps_small_magnitudes_to_small_numbers():
     assert zigzag_encode([0, -1, 1, -2, 2]).tolist() == [0, 1, 2, 3, 4]
-    extremes = np.array([-2**63, 2**63 - 1], dtype=np.int64)
+    extremes = np.array([-(2**63), 2**63 - 1], dtype=np.int64)
     assert np.array_equal(zigzag_decode(zigzag_encode(extremes)), extremes)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=50))
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50))
 def test_svarints_round_trip(values):
     assert decode_svarints(encode_svarints(np.array(values, dtype=np.int64))).tolist() == values
 
@@ -160,6 +166,7 @@ def test_large_arrays_are_fast_enough():
 def _old_exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
     """The exception runs as first written, from every exception's position: the oracle."""
     from dnacomp.coding.varint import encode_uvarints as enc
+
     pos = np.flatnonzero(exc)
     sym = folded[pos]
     new = np.ones(pos.size, dtype=bool)
@@ -172,10 +179,16 @@ def _old_exception_runs(folded: np.ndarray, exc: np.ndarray) -> bytes:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"NR", b"-", b"*", b"acgt", b"X"]),
-                min_size=1, max_size=80).map(b"".join))
+@given(
+    st.lists(
+        st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"NR", b"-", b"*", b"acgt", b"X"]),
+        min_size=1,
+        max_size=80,
+    ).map(b"".join)
+)
 def test_exception_runs_are_those_of_the_position_based_version(data):
     from dnacomp.formats import residues as mod
+
     residues = np.frombuffer(data, dtype=np.uint8)
     folded = residues ^ (mod._is_lower(residues).view(np.uint8) << 5)
     exc = ~mod._is_acgt(folded)
@@ -187,10 +200,15 @@ def test_exception_runs_are_those_of_the_position_based_version(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"-", b"acgt", b"GT", b"X"]),
-                max_size=60).map(b"".join), st.sampled_from([1, 2, 5, 1 << 22]))
+@given(
+    st.lists(st.sampled_from([b"A", b"c", b"N", b"n", b"NNNN", b"R", b"-", b"acgt", b"GT", b"X"]), max_size=60).map(
+        b"".join
+    ),
+    st.sampled_from([1, 2, 5, 1 << 22]),
+)
 def test_split_residues_does_not_depend_on_its_slice_size(data, slice_size):
     from dnacomp.formats import residues as mod
+
     residues = np.frombuffer(data, dtype=np.uint8)
     expected = mod.split_residues(residues)
     with pytest.MonkeyPatch.context() as mp:
@@ -201,12 +219,16 @@ def test_split_residues_does_not_depend_on_its_slice_size(data, slice_size):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([b"A", b"\n", b"\r", b"\r\n", b"ACGT"]), max_size=60).map(b"".join),
-       st.lists(st.tuples(st.integers(0, 20), st.integers(0, 30)), max_size=8), st.sampled_from([1, 7, 1 << 30]))
+@given(
+    st.lists(st.sampled_from([b"A", b"\n", b"\r", b"\r\n", b"ACGT"]), max_size=60).map(b"".join),
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 30)), max_size=8),
+    st.sampled_from([1, 7, 1 << 30]),
+)
 def test_line_ranges_are_gathered_and_scattered_alike_whether_sliced_or_masked(data, pieces, scan):
     """formats/lines.py copies few long ranges slice by slice and others through an index or a
     mask; both must give the same bytes. Ranges: sorted, disjoint, from gaps and lengths."""
     from dnacomp.formats import lines
+
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, lengths, at = [], [], 0
     for gap, length in pieces:
@@ -225,7 +247,16 @@ def test_line_ranges_are_gathered_and_scattered_alike_whether_sliced_or_masked(d
             out = np.zeros_like(buf)
             lines.scatter(out, starts, lengths, got, "test")
             found = lines.split_lines(buf)
-            results.append((got.tobytes(), out.tobytes(), lines.ranges_mask(buf.size, starts, lengths).tobytes(),
-                            found.starts.tolist(), found.lengths.tolist(), found.cr.tolist(), found.final_newline))
+            results.append(
+                (
+                    got.tobytes(),
+                    out.tobytes(),
+                    lines.ranges_mask(buf.size, starts, lengths).tobytes(),
+                    found.starts.tolist(),
+                    found.lengths.tolist(),
+                    found.cr.tolist(),
+                    found.final_newline,
+                )
+            )
     assert results[0] == results[1]
-    assert results[0][0] == b"".join(data[s:s + n] for s, n in zip(starts.tolist(), lengths.tolist()))
+    assert results[0][0] == b"".join(data[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist()))

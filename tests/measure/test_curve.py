@@ -12,6 +12,7 @@ LAMBDA = LAMBDA_FA
 
 def test_costs_add_up_to_the_coded_bases(tmp_path):
     import io
+
     for model in ("cm", "gru"):
         costs = base_costs(str(LAMBDA), 2, model)
         assert len(costs) == 48_502 and (costs > 0).all()

@@ -2,6 +2,7 @@
 
 Fast on purpose (well under 30 s): small synthetic inputs plus lambda (48 kb) per level.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,9 +24,20 @@ LAMBDA = CORPUS / "fasta" / "lambda_virus.fa.gz"
 
 # a small model with every optional part switched on (hashed and direct count models, probability
 # and codon models, inverted repeats)
-FULL = ModelParams(orders=(1, 3, 11, 12, 16), ir=(False, True, True, True, True), hash_bits=16,
-                   match_bits=16, ring_bits=16, match_min=12, dp_orders=(2, 6), dp_ir=(False, True),
-                   codon_order=3, codon_extra=(1, 5), codon_decay=5, codon_ir=True)
+FULL = ModelParams(
+    orders=(1, 3, 11, 12, 16),
+    ir=(False, True, True, True, True),
+    hash_bits=16,
+    match_bits=16,
+    ring_bits=16,
+    match_min=12,
+    dp_orders=(2, 6),
+    dp_ir=(False, True),
+    codon_order=3,
+    codon_extra=(1, 5),
+    codon_decay=5,
+    codon_ir=True,
+)
 
 
 def _random_bases(n: int, seed: int = 1) -> np.ndarray:
@@ -117,8 +129,11 @@ def test_state_carries_over_between_blocks(params):
     assert len(coded[3]) < 0.9 * len(alone)
 
 
-@pytest.mark.parametrize("params", [params_for_level(2), params_for_level(DEFAULT_LEVEL), params_for_level(9), FULL],
-                         ids=["L2", "default", "L9", "full"])
+@pytest.mark.parametrize(
+    "params",
+    [params_for_level(2), params_for_level(DEFAULT_LEVEL), params_for_level(9), FULL],
+    ids=["L2", "default", "L9", "full"],
+)
 def test_kernel_call_boundaries_do_not_matter(params, monkeypatch):
     """All state lives in arrays: coding in slices of any size gives the same stream."""
     import dnacomp.models.basecodec as basecodec
@@ -318,5 +333,6 @@ def test_arithmetic_coder_on_extreme_probabilities():
 def test_logistic_tables_are_the_correctly_rounded_ones():
     """The fast float64 build (with exact re-rounding near half-integers) equals pure Decimal."""
     from dnacomp.coding import logistic
+
     assert np.array_equal(logistic._build_squash(exact_only=True), logistic.SQUASH)
     assert np.array_equal(logistic._build_log_cost(exact_only=True), logistic.LOG_COST)

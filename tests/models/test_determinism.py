@@ -1,6 +1,7 @@
 """Archives must not depend on the machine: the kernel compiled for a generic x86-64, for
 Haswell (AVX2) and for this host (AVX-512 here) must write identical archives, and each must
 decode the others'. Every step runs in its own process, as encoder and decoder would."""
+
 import os
 import subprocess
 import sys
@@ -22,8 +23,9 @@ def run(cpu: str, *args: str, stdin: bytes | None = None) -> bytes:
     env.pop("NUMBA_CPU_NAME", None)
     if cpu != "host":
         env["NUMBA_CPU_NAME"] = cpu
-    res = subprocess.run([sys.executable, "-m", "dnacomp", *args], input=stdin, capture_output=True, env=env,
-                         timeout=600)
+    res = subprocess.run(
+        [sys.executable, "-m", "dnacomp", *args], input=stdin, capture_output=True, env=env, timeout=600
+    )
     assert res.returncode == 0, res.stderr.decode()
     return res.stdout
 
@@ -41,6 +43,7 @@ def _reads(tmp_path: Path) -> Path:
     """Reads with Illumina names, N bases and varied qualities: the name tokeniser and the quality
     model (their own numba kernels) are on the coding path too."""
     import random
+
     rnd = random.Random(5)
     out = []
     for i in range(1500):
@@ -81,11 +84,16 @@ def test_gru_archives_are_identical_across_cpu_targets_threads_and_flush_to_zero
     assert archives["generic"] == archives["haswell"] == archives["host"]
     assert run("host", *args[:-1], "--threads", "2", str(REFERENCE)) == archives["host"]
     ftz = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, torch; assert torch.set_flush_denormal(True); import dnacomp; "
-         f"sys.stdout.buffer.write(dnacomp.compress_bytes(open({str(REFERENCE)!r}, 'rb').read(), level={level}, "
-         "model='gru'))"],
-        capture_output=True, timeout=600)
+        [
+            sys.executable,
+            "-c",
+            "import sys, torch; assert torch.set_flush_denormal(True); import dnacomp; "
+            f"sys.stdout.buffer.write(dnacomp.compress_bytes(open({str(REFERENCE)!r}, 'rb').read(), level={level}, "
+            "model='gru'))",
+        ],
+        capture_output=True,
+        timeout=600,
+    )
     assert ftz.returncode == 0, ftz.stderr.decode()
     assert ftz.stdout == archives["host"]
     for encoder, decoder in [("generic", "host"), ("host", "haswell"), ("haswell", "generic")]:
@@ -95,8 +103,10 @@ def test_gru_archives_are_identical_across_cpu_targets_threads_and_flush_to_zero
 def test_the_coding_path_never_imports_torch():
     """torch is the GRU's reference in tests, not part of coding: so ATEN_CPU_CAPABILITY (torch's
     SIMD dispatch) cannot change an archive."""
-    code = ("import sys, dnacomp; a = dnacomp.compress_bytes(b'>x\\n' + b'ACGTTGCA' * 500, level=1, model='gru'); "
-            "assert dnacomp.decompress_bytes(a).startswith(b'>x'); print('torch' in sys.modules)")
+    code = (
+        "import sys, dnacomp; a = dnacomp.compress_bytes(b'>x\\n' + b'ACGTTGCA' * 500, level=1, model='gru'); "
+        "assert dnacomp.decompress_bytes(a).startswith(b'>x'); print('torch' in sys.modules)"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=600)
     assert res.returncode == 0, res.stderr.decode()
     assert res.stdout.strip() == b"False"

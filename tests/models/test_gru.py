@@ -1,6 +1,7 @@
 """The numba GRU (dnacomp/models/gru.py) against torch: torch.nn.GRU and autograd are the
 reference for the forward pass and the truncated-BPTT gradients; the deterministic exp, sigmoid
 and tanh against libm; and the GRU levels round-trip."""
+
 import math
 from dataclasses import replace
 
@@ -50,9 +51,14 @@ def _torch_reference(gw, h0, xs, targets, hidden, inputs):
     loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(targets), reduction="sum")
     loss.backward()
     grads = {
-        "weight_ih": cell.weight_ih_l0.grad, "weight_hh": cell.weight_hh_l0.grad,
-        "bias_ih": cell.bias_ih_l0.grad, "bias_hh": cell.bias_hh_l0.grad,
-        "w_o": p["w_o"].grad, "v": p["v"].grad, "b_o": p["b_o"].grad, "u": p["u"].grad,
+        "weight_ih": cell.weight_ih_l0.grad,
+        "weight_hh": cell.weight_hh_l0.grad,
+        "bias_ih": cell.bias_ih_l0.grad,
+        "bias_hh": cell.bias_hh_l0.grad,
+        "w_o": p["w_o"].grad,
+        "v": p["v"].grad,
+        "b_o": p["b_o"].grad,
+        "u": p["u"].grad,
     }
     return logits.detach().numpy(), h_last.detach().numpy().reshape(-1), {k: g.numpy() for k, g in grads.items()}
 
@@ -66,25 +72,26 @@ def test_forward_and_bptt_gradients_match_torch(hidden, inputs, bptt):
     logits = []
     for t in range(bptt):
         o = gru.input_offset(gs, gc)
-        gs[o:o + inputs] = xs[t]
+        gs[o : o + inputs] = xs[t]
         logits.append(gru.gru_step(gw, gs, gc, gru.POW2))
         if t < bptt - 1:
             gru.gru_learn(gw, gs, gc, gru.POW2, targets[t], 0.0)
     h_last = gs[:hidden].copy()
-    ref_logits, ref_h, ref_grads = _torch_reference(gw[:gru.n_params(hidden, inputs)].copy(), h0, xs, targets,
-                                                    hidden, inputs)
+    ref_logits, ref_h, ref_grads = _torch_reference(
+        gw[: gru.n_params(hidden, inputs)].copy(), h0, xs, targets, hidden, inputs
+    )
     np.testing.assert_allclose(logits, ref_logits, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(h_last, ref_h, rtol=1e-12, atol=1e-12)
     # the last step completes the window: gradients, then an Adam step
-    theta = gw[:gru.n_params(hidden, inputs)].copy()
+    theta = gw[: gru.n_params(hidden, inputs)].copy()
     gru.gru_learn(gw, gs, gc, gru.POW2, targets[-1], 0.001)
     npar = gru.n_params(hidden, inputs)
-    grads = gru.unpack(gw[npar:2 * npar], hidden, inputs)
+    grads = gru.unpack(gw[npar : 2 * npar], hidden, inputs)
     for name, ref in ref_grads.items():
         np.testing.assert_allclose(grads[name], ref, rtol=1e-9, atol=1e-12, err_msg=name)
     # Adam (no bias correction, clipped gradient) from zero moments: the step is
     # lr * (1-b1) g / (sqrt(1-b2) |g| + eps)
-    g = np.clip(gw[npar:2 * npar], -gru.GRAD_CLIP, gru.GRAD_CLIP)
+    g = np.clip(gw[npar : 2 * npar], -gru.GRAD_CLIP, gru.GRAD_CLIP)
     step = 0.001 * (0.1 * g) / (np.sqrt(0.001 * g * g) + gru.ADAM_EPS)
     np.testing.assert_allclose(gw[:npar], theta - step, rtol=1e-12, atol=1e-15)
     assert gc[gru.G_UPDATES] == 1 and gc[gru.G_STEP] == 0

@@ -20,8 +20,16 @@ import pytest
 from paths import REPO
 
 SCRIPTS = REPO / "workflow" / "scripts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _load_script(name):
@@ -35,36 +43,102 @@ def _row(file, fmt, size, tool, level, label, bpb, exact="yes", note="", mb_s=2.
     symbols = size * 3 // 4
     archive = int(bpb * symbols / 8) if bpb else ""
     done = bool(bpb)
-    return dict(file=file, format=fmt, tool=tool, level=str(level), label=label, input_bytes=str(size),
-                symbols=str(symbols), archive_bytes=str(archive), bits_per_base=f"{bpb:.4f}" if done else "",
-                compress_s="1.0" if done else "", decompress_s="1.0" if done else "",
-                compress_MB_s=f"{mb_s:.3f}" if done else "", decompress_MB_s=f"{mb_s * 2:.3f}" if done else "",
-                compress_max_rss_MB="150.0" if done else "", decompress_max_rss_MB="140.0" if done else "",
-                exact=exact, note=note, command=f"{tool} -{level}", archive="",
-                format_version="2" if tool == "dnacomp" and done else "", dnacomp_version="dnacomp 0.1.0 (git abc1234)")
+    return dict(
+        file=file,
+        format=fmt,
+        tool=tool,
+        level=str(level),
+        label=label,
+        input_bytes=str(size),
+        symbols=str(symbols),
+        archive_bytes=str(archive),
+        bits_per_base=f"{bpb:.4f}" if done else "",
+        compress_s="1.0" if done else "",
+        decompress_s="1.0" if done else "",
+        compress_MB_s=f"{mb_s:.3f}" if done else "",
+        decompress_MB_s=f"{mb_s * 2:.3f}" if done else "",
+        compress_max_rss_MB="150.0" if done else "",
+        decompress_max_rss_MB="140.0" if done else "",
+        exact=exact,
+        note=note,
+        command=f"{tool} -{level}",
+        archive="",
+        format_version="2" if tool == "dnacomp" and done else "",
+        dnacomp_version="dnacomp 0.1.0 (git abc1234)",
+    )
 
 
 def _table():
     rows = []
-    files = [("ecoli_536.fna", "fasta", 5_009_545, 1.83), ("lambda_virus.fa", "fasta", 49_270, 1.9),
-             ("hg19_chr17_part.fa", "fasta", 40_008, 1.7), ("ERR127302_1_subset.fastq", "fastq", 4_076_382, 4.3)]
+    files = [
+        ("ecoli_536.fna", "fasta", 5_009_545, 1.83),
+        ("lambda_virus.fa", "fasta", 49_270, 1.9),
+        ("hg19_chr17_part.fa", "fasta", 40_008, 1.7),
+        ("ERR127302_1_subset.fastq", "fastq", 4_076_382, 4.3),
+    ]
     for file, fmt, size, base in files:
         for level, extra, speed in ((1, 0.06, 0.9), (5, 0.0, 0.5), (9, -0.01, 0.35)):
-            rows.append(_row(file, fmt, size, "dnacomp", level, f"dnacomp -{level}", base + extra,
-                             note="default level" if level == 5 else "", mb_s=speed))
+            rows.append(
+                _row(
+                    file,
+                    fmt,
+                    size,
+                    "dnacomp",
+                    level,
+                    f"dnacomp -{level}",
+                    base + extra,
+                    note="default level" if level == 5 else "",
+                    mb_s=speed,
+                )
+            )
         rows.append(_row(file, fmt, size, "gzip", 9, "gzip -9", base * 1.3, mb_s=12))
         rows.append(_row(file, fmt, size, "xz", 9, "xz -9", base * 1.2, mb_s=1.1))
         if fmt == "fasta":
             lossy = file == "lambda_virus.fa"
-            rows.append(_row(file, fmt, size, "mfcompress", 3, "MFCompress -3", base * 1.05,
-                             exact="no" if lossy else "yes", mb_s=0.9,
-                             note="MFCompress drops the final blank line; restored file differs from the input (sha256)"
-                             if lossy else ""))
-            rows.append(_row(file, fmt, size, "naf", 22, "NAF -22", None, exact="not available",
-                             note="not found on PATH or in peer_dirs"))
+            rows.append(
+                _row(
+                    file,
+                    fmt,
+                    size,
+                    "mfcompress",
+                    3,
+                    "MFCompress -3",
+                    base * 1.05,
+                    exact="no" if lossy else "yes",
+                    mb_s=0.9,
+                    note="MFCompress drops the final blank line; restored file differs from the input (sha256)"
+                    if lossy
+                    else "",
+                )
+            )
+            rows.append(
+                _row(
+                    file,
+                    fmt,
+                    size,
+                    "naf",
+                    22,
+                    "NAF -22",
+                    None,
+                    exact="not available",
+                    note="not found on PATH or in peer_dirs",
+                )
+            )
         else:
-            rows.append(_row(file, fmt, size, "fqzcomp", 5, "fqzcomp -s5+ -e -q3", base * 0.97, exact="no", mb_s=8,
-                             note="fqzcomp 4.6 restores the quality of every N base as '!'"))
+            rows.append(
+                _row(
+                    file,
+                    fmt,
+                    size,
+                    "fqzcomp",
+                    5,
+                    "fqzcomp -s5+ -e -q3",
+                    base * 0.97,
+                    exact="no",
+                    mb_s=8,
+                    note="fqzcomp 4.6 restores the quality of every N base as '!'",
+                )
+            )
     return rows
 
 
@@ -93,8 +167,8 @@ def test_page_has_the_table_per_file_with_levels_reasons_and_speeds(page):
     assert "-5 (default)" in text and "dnacomp 5" not in text
     assert "<b>no</b>: MFCompress drops the final blank line" in text
     assert "not available: not found on PATH" in text
-    ecoli = text[text.index("<h3>ecoli_536.fna"):text.index("<h3>lambda_virus.fa")]
-    lam = text[text.index("<h3>lambda_virus.fa"):text.index("<h3>hg19_chr17_part.fa")]
+    ecoli = text[text.index("<h3>ecoli_536.fna") : text.index("<h3>lambda_virus.fa")]
+    lam = text[text.index("<h3>lambda_virus.fa") : text.index("<h3>hg19_chr17_part.fa")]
     assert "<td>0.50</td>" in ecoli  # dnacomp -5's speed on a 5 MB input
     assert "<td>0.50</td>" not in lam and "start-up" in lam  # not on a 49 KB one
     assert "1.00×" in ecoli  # gzip against itself
@@ -108,7 +182,8 @@ def test_plots_keep_one_tool_order_and_name_levels_as_on_the_command_line():
     assert order[:5] == ["dnacomp 1", "dnacomp 5", "dnacomp 9", "gzip 9", "xz 9"]
     for fmt in ("fasta", "fastq"):  # every panel of a format has the same rows, in that order
         assert plots.slots([r for r in rows if r["format"] == fmt]) == [
-            s for s in plots.slots(rows) if any(r["format"] == fmt and (r["tool"], r["level"]) == s for r in rows)]
+            s for s in plots.slots(rows) if any(r["format"] == fmt and (r["tool"], r["level"]) == s for r in rows)
+        ]
     assert plots.label(rows[1]) == "dnacomp -5"
     assert len(set(plots.marker_of(rows)[("dnacomp", lv)] for lv in "159")) == 3  # levels told apart by shape
 
@@ -126,8 +201,14 @@ def render(html: Path, out: Path, tmp: Path, size=(1280, 900)) -> None:
     """A screenshot of the first screen of `html`, with headless Chromium."""
     profile = tmp / "chromium-profile"
     profile.mkdir()
-    cmd = [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={out}",
-           f"--window-size={size[0]},{size[1]}", html.resolve().as_uri()]
+    cmd = [
+        _chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--screenshot={out}",
+        f"--window-size={size[0]},{size[1]}",
+        html.resolve().as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=tmp)
     assert out.exists(), proc.stderr[-2000:]
 
@@ -178,4 +259,3 @@ def test_bench_says_why_a_peer_is_not_exact(tmp_path, monkeypatch):
     for name, tool in peers.TOOLS.items():
         if tool.exactness == peers.EXACT_ACGT or name in ("mfcompress", "fqzcomp", "cram"):
             assert tool.note, name  # a tool with a known loss says what it is, beside its definition
-

@@ -9,6 +9,7 @@ gathered). Then every number of results/bits_per_base.tsv is checked against the
 sizes and symbols counted here independently of dnacomp. The tests of that run are marked slow
 (about 1.5 minutes on two busy cores). Skipped if snakemake is not installed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,14 +48,18 @@ def _dnacomp_restore(archive: Path) -> bytes:
 
 
 def _snakemake(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_snakefmt_check_is_clean():
     pytest.importorskip("snakefmt")
-    proc = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -77,9 +82,11 @@ def test_the_dag_is_built_without_reading_the_inputs(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text(
         "inputs: [data/a.fa.gz, data/b.fq]\npeer_dirs: []\ntools: {dnacomp: {levels: [1]}, gzip: {levels: [9]}}\n"
-        "batch: {enabled: true, input_dir: data, scatter_min_bytes: 1000}\n")
-    proc = _snakemake("-n", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1",
-                      timeout=300)
+        "batch: {enabled: true, input_dir: data, scatter_min_bytes: 1000}\n"
+    )
+    proc = _snakemake(
+        "-n", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "1", timeout=300
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     for job in ("stats", "formats", "batch_plan"):
@@ -103,8 +110,21 @@ def workflow_run(tmp_path_factory):
     for name in ("MFCompressC", "MFCompressD"):
         (fakebin / name).write_text("#!/bin/sh\necho 'simulated crash' >&2\nexit 3\n")
         (fakebin / name).chmod(0o755)
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--cores", "2", "--config", f"peer_dirs=['{fakebin}']", "--quiet", "rules"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--cores",
+        "2",
+        "--config",
+        f"peer_dirs=['{fakebin}']",
+        "--quiet",
+        "rules",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work
@@ -123,9 +143,15 @@ def table(workflow_run):
 @slow
 def test_table_has_a_row_per_file_and_tool(table):
     assert [(r["file"], r["tool"], r["level"]) for r in table] == [
-        ("tiny.fa", "dnacomp", "1"), ("tiny.fa", "dnacomp-gru", "1"), ("tiny.fa", "gzip", "9"),
-        ("tiny.fa", "mfcompress", "3"), ("tiny.fa", "naf", "22"),
-        ("tiny.fq", "dnacomp", "1"), ("tiny.fq", "dnacomp-gru", "1"), ("tiny.fq", "gzip", "9")]  # FASTA-only peers
+        ("tiny.fa", "dnacomp", "1"),
+        ("tiny.fa", "dnacomp-gru", "1"),
+        ("tiny.fa", "gzip", "9"),
+        ("tiny.fa", "mfcompress", "3"),
+        ("tiny.fa", "naf", "22"),
+        ("tiny.fq", "dnacomp", "1"),
+        ("tiny.fq", "dnacomp-gru", "1"),
+        ("tiny.fq", "gzip", "9"),
+    ]  # FASTA-only peers
 
 
 @slow
@@ -157,8 +183,9 @@ def test_archives_restore_the_inputs(workflow_run, table):
             continue
         archive = workflow_run / row["archive"]
         original = (workflow_run / "data" / row["file"]).read_bytes()
-        restored = (_dnacomp_restore(archive) if row["tool"].startswith("dnacomp")
-                    else gzip.decompress(archive.read_bytes()))
+        restored = (
+            _dnacomp_restore(archive) if row["tool"].startswith("dnacomp") else gzip.decompress(archive.read_bytes())
+        )
         assert restored == original
         verify_path = workflow_run / "results" / "verify" / row["file"] / f"{row['tool']}-{row['level']}.json"
         verify = json.loads(verify_path.read_text())
@@ -242,7 +269,7 @@ def test_split_records_is_byte_exact(tmp_path, parts):
     chunks = [b"\n"]  # stray bytes before the first header stay with the first part
     for i in range(20):
         seq = bytes(rng.choice(b"ACGTN") for _ in range(rng.randrange(0, 300)))
-        chunks.append(b">r%d\r\n" % i + b"\n".join(seq[j:j + 50] for j in range(0, len(seq), 50)) + b"\n")
+        chunks.append(b">r%d\r\n" % i + b"\n".join(seq[j : j + 50] for j in range(0, len(seq), 50)) + b"\n")
     data = b"".join(chunks)
     src = tmp_path / "in.fa.gz"
     src.write_bytes(gzip.compress(data))

@@ -17,9 +17,29 @@ import struct
 import subprocess
 import sys
 
-COLUMNS = ["file", "format", "tool", "level", "label", "input_bytes", "symbols", "archive_bytes", "bits_per_base",
-           "compress_s", "decompress_s", "compress_MB_s", "decompress_MB_s", "compress_max_rss_MB",
-           "decompress_max_rss_MB", "exact", "note", "command", "archive", "format_version", "dnacomp_version"]
+COLUMNS = [
+    "file",
+    "format",
+    "tool",
+    "level",
+    "label",
+    "input_bytes",
+    "symbols",
+    "archive_bytes",
+    "bits_per_base",
+    "compress_s",
+    "decompress_s",
+    "compress_MB_s",
+    "decompress_MB_s",
+    "compress_max_rss_MB",
+    "decompress_max_rss_MB",
+    "exact",
+    "note",
+    "command",
+    "archive",
+    "format_version",
+    "dnacomp_version",
+]
 MAGIC = b"\x89DNAC\r\n\x1a\n"  # a .dnac archive starts with MAGIC and its format version (uint16 LE)
 
 
@@ -36,7 +56,7 @@ def read_benchmark(path):
 def format_version(path):
     with open(path, "rb") as f:
         head = f.read(len(MAGIC) + 2)
-    return str(struct.unpack("<H", head[len(MAGIC):])[0]) if head.startswith(MAGIC) and len(head) == 11 else ""
+    return str(struct.unpack("<H", head[len(MAGIC) :])[0]) if head.startswith(MAGIC) and len(head) == 11 else ""
 
 
 def _output(argv):
@@ -66,9 +86,17 @@ def row_for(run, stats_cache, version):
         with open(run["stats"]) as f:
             stats_cache[run["stats"]] = json.load(f)
     stats = stats_cache[run["stats"]]
-    row = dict(file=run["file"], format=run["format"], tool=run["tool"], level=run["level"], label=run["label"],
-               input_bytes=stats["input_bytes"], symbols=stats["symbols"], command=run["command"],
-               dnacomp_version=version)
+    row = dict(
+        file=run["file"],
+        format=run["format"],
+        tool=run["tool"],
+        level=run["level"],
+        label=run["label"],
+        input_bytes=stats["input_bytes"],
+        symbols=stats["symbols"],
+        command=run["command"],
+        dnacomp_version=version,
+    )
     notes = ["default level"] if run["default"] else []
     if not run["available"]:
         row.update(exact="not available", note="not found on PATH or in peer_dirs")
@@ -86,12 +114,19 @@ def row_for(run, stats_cache, version):
     if verify["exact"] == "failed":
         row.update(exact="failed", note="; ".join(notes), compress_s=fmt(cs, 3), decompress_s=fmt(ds, 3))
         return row
-    row.update(archive_bytes=size, bits_per_base=f"{8 * size / stats['symbols']:.4f}" if stats["symbols"] else "",
-               compress_s=fmt(cs, 3), decompress_s=fmt(ds, 3),
-               compress_MB_s=fmt(mb / cs if cs > 0 else None, 3), decompress_MB_s=fmt(mb / ds if ds > 0 else None, 3),
-               compress_max_rss_MB=fmt(crss, 1), decompress_max_rss_MB=fmt(drss, 1),
-               exact=verify["exact"], archive=run["archive"],
-               format_version=format_version(run["archive"]) if run["archive"].endswith(".dnac") else "")
+    row.update(
+        archive_bytes=size,
+        bits_per_base=f"{8 * size / stats['symbols']:.4f}" if stats["symbols"] else "",
+        compress_s=fmt(cs, 3),
+        decompress_s=fmt(ds, 3),
+        compress_MB_s=fmt(mb / cs if cs > 0 else None, 3),
+        decompress_MB_s=fmt(mb / ds if ds > 0 else None, 3),
+        compress_max_rss_MB=fmt(crss, 1),
+        decompress_max_rss_MB=fmt(drss, 1),
+        exact=verify["exact"],
+        archive=run["archive"],
+        format_version=format_version(run["archive"]) if run["archive"].endswith(".dnac") else "",
+    )
     row["note"] = "; ".join(notes)
     return row
 

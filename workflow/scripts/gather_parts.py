@@ -4,6 +4,7 @@ NAME.dnacset/MANIFEST.tsv.
 
 Restore the whole file with:  for a in NAME.dnacset/part-*.dnac; do dnacomp decompress -c "$a"; done > NAME
 """
+
 import gzip
 import hashlib
 import os

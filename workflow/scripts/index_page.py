@@ -16,9 +16,15 @@ import html
 import os
 
 #: how a tool and its level are written (the name, the level as on the tool's command line)
-DISPLAY = {"dnacomp": ("dnacomp", "-{level}"), "dnacomp-gru": ("dnacomp --model gru", "-{level}"),
-           "mfcompress": ("MFCompress", "-{level}"), "geco3": ("GeCo3", "-l {level}"), "naf": ("NAF", "-{level}"),
-           "fqzcomp": ("fqzcomp", "-s{level}+ -e -q3"), "cram": ("CRAM 3.1", "archive, level {level}")}
+DISPLAY = {
+    "dnacomp": ("dnacomp", "-{level}"),
+    "dnacomp-gru": ("dnacomp --model gru", "-{level}"),
+    "mfcompress": ("MFCompress", "-{level}"),
+    "geco3": ("GeCo3", "-l {level}"),
+    "naf": ("NAF", "-{level}"),
+    "fqzcomp": ("fqzcomp", "-s{level}+ -e -q3"),
+    "cram": ("CRAM 3.1", "archive, level {level}"),
+}
 
 CSS = """
 body { font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 18px 28px;
@@ -120,11 +126,16 @@ def file_table(fname, runs, speed_min_bytes):
     best = best_exact(runs)
     size = int(runs[0]["input_bytes"])
     speeds = size >= speed_min_bytes
-    head = (f'<h3>{esc(fname)} <span class="note">{esc(runs[0]["format"].upper())}, {size:,} bytes, '
-            f'{int(runs[0]["symbols"]):,} sequence symbols</span></h3>')
-    out = [head, '<table class="file"><tr><th class="l">tool</th><th class="l">level</th><th>bits/base</th>'
-           '<th>vs gzip</th><th>archive bytes</th><th class="l">exact</th><th>compress MB/s</th>'
-           '<th>decompress MB/s</th><th>peak RSS MB</th></tr>']
+    head = (
+        f'<h3>{esc(fname)} <span class="note">{esc(runs[0]["format"].upper())}, {size:,} bytes, '
+        f"{int(runs[0]['symbols']):,} sequence symbols</span></h3>"
+    )
+    out = [
+        head,
+        '<table class="file"><tr><th class="l">tool</th><th class="l">level</th><th>bits/base</th>'
+        '<th>vs gzip</th><th>archive bytes</th><th class="l">exact</th><th>compress MB/s</th>'
+        "<th>decompress MB/s</th><th>peak RSS MB</th></tr>",
+    ]
     for r in runs:
         own = r["tool"].startswith("dnacomp")
         bpb = num(r["bits_per_base"])
@@ -136,10 +147,15 @@ def file_table(fname, runs, speed_min_bytes):
             cs, ds = (f"{float(r[k]):.2f}" if r[k] else "" for k in ("compress_MB_s", "decompress_MB_s"))
         else:
             cs = ds = '<span title="input under the speed threshold: the time is mostly start-up">–</span>'
-        size_cells = (f'<td class="{cls}">{bpb:.3f}</td><td>{ratio}</td><td>{int(r["archive_bytes"]):,}</td>'
-                      if bpb is not None else "<td></td><td></td><td></td>")
-        out.append(f'<tr class="{"own" if own else ""}"><td class="l">{esc(tool_name(r))}</td>'
-                   f'<td class="l">{esc(lvl)}</td>{size_cells}')
+        size_cells = (
+            f'<td class="{cls}">{bpb:.3f}</td><td>{ratio}</td><td>{int(r["archive_bytes"]):,}</td>'
+            if bpb is not None
+            else "<td></td><td></td><td></td>"
+        )
+        out.append(
+            f'<tr class="{"own" if own else ""}"><td class="l">{esc(tool_name(r))}</td>'
+            f'<td class="l">{esc(lvl)}</td>{size_cells}'
+        )
         out.append(exact_cell(r))
         out.append(f"<td>{cs}</td><td>{ds}</td><td>{f'{max(rss):.0f}' if rss else ''}</td></tr>")
     out.append("</table>")

@@ -19,9 +19,19 @@ from matplotlib.lines import Line2D  # noqa: E402
 
 #: one colour per tool, the same in every plot (dnacomp in reds, general-purpose tools in greys and
 #: browns, DNA and FASTQ specialists in blues, greens, purples)
-TOOL_COLORS = {"dnacomp": "#d62728", "dnacomp-gru": "#8b0000", "gzip": "#9e9e9e", "bzip2": "#bcbd22",
-               "xz": "#8c564b", "zstd": "#17becf", "mfcompress": "#1f77b4", "geco3": "#9467bd", "naf": "#e377c2",
-               "fqzcomp": "#2ca02c", "cram": "#ff7f0e"}
+TOOL_COLORS = {
+    "dnacomp": "#d62728",
+    "dnacomp-gru": "#8b0000",
+    "gzip": "#9e9e9e",
+    "bzip2": "#bcbd22",
+    "xz": "#8c564b",
+    "zstd": "#17becf",
+    "mfcompress": "#1f77b4",
+    "geco3": "#9467bd",
+    "naf": "#e377c2",
+    "fqzcomp": "#2ca02c",
+    "cram": "#ff7f0e",
+}
 FALLBACK_COLORS = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
 MARKERS = ["o", "^", "s", "D", "v", "P"]  # the first, second, ... level of a tool
 DPI = 100
@@ -112,22 +122,29 @@ def bits_per_base(rows, out):
                 continue
             v = float(r["bits_per_base"])
             exact = r["exact"] == "yes"
-            ax.barh([y], [v], color=color(r["tool"], order), alpha=1.0 if exact else 0.55,
-                    hatch=None if exact else "///", edgecolor="white" if exact else "#333333", linewidth=0.5)
+            ax.barh(
+                [y],
+                [v],
+                color=color(r["tool"], order),
+                alpha=1.0 if exact else 0.55,
+                hatch=None if exact else "///",
+                edgecolor="white" if exact else "#333333",
+                linewidth=0.5,
+            )
             ax.text(v, y, f" {v:.3f}" + ("" if exact else " (not exact)"), va="center", fontsize=8)
         ax.set_yticks(range(len(names)), [label(here[s]) if s in here else "" for s in names], fontsize=8)
         ax.set_ylim(len(names) - 0.5, -0.5)  # first tool at the top
         ax.set_xlim(0, top * 1.45)
-        ax.set_title(f"{fname} ({runs[0]['format'].upper()}, {int(runs[0]['input_bytes']) / 1e6:.2g} MB)",
-                     fontsize=10)
+        ax.set_title(f"{fname} ({runs[0]['format'].upper()}, {int(runs[0]['input_bytes']) / 1e6:.2g} MB)", fontsize=10)
         ax.set_xlabel("bits/base (lower is better)", fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
-    for ax in list(axes.flat)[len(files):]:
+    for ax in list(axes.flat)[len(files) :]:
         ax.set_visible(False)
-    fig.suptitle("bits/base = 8 × archive bytes / sequence symbols   (hatched: not byte-exact, or ACGT only)",
-                 fontsize=10)
+    fig.suptitle(
+        "bits/base = 8 × archive bytes / sequence symbols   (hatched: not byte-exact, or ACGT only)", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
@@ -140,9 +157,15 @@ def speed(rows, out, min_bytes=1_000_000):
     if not shown:
         fig, ax = plt.subplots(figsize=(8, 1.6))
         ax.axis("off")
-        ax.text(0.5, 0.5, f"no input of {min_bytes / 1e6:g} MB or more: on smaller inputs a tool's time is mostly its "
-                          "start-up,\nso speeds are not plotted (the table has them)", ha="center", va="center",
-                fontsize=10)
+        ax.text(
+            0.5,
+            0.5,
+            f"no input of {min_bytes / 1e6:g} MB or more: on smaller inputs a tool's time is mostly its "
+            "start-up,\nso speeds are not plotted (the table has them)",
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
         fig.savefig(out, dpi=DPI)
         plt.close(fig)
         return
@@ -157,8 +180,9 @@ def speed(rows, out, min_bytes=1_000_000):
             c = color(r["tool"], order)
             m = markers[(r["tool"], r["level"])]
             exact = r["exact"] == "yes"
-            ax.scatter([x], [y], s=46, marker=m, facecolors=c if exact else "none", edgecolors=c, linewidths=1.3,
-                       zorder=3)
+            ax.scatter(
+                [x], [y], s=46, marker=m, facecolors=c if exact else "none", edgecolors=c, linewidths=1.3, zorder=3
+            )
             legend.setdefault((r["tool"], r["level"]), (label(r), c, m))
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -168,15 +192,19 @@ def speed(rows, out, min_bytes=1_000_000):
         ax.set_ylabel("bits/base (lower is better)", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(shown):]:
+    for ax in list(axes.flat)[len(shown) :]:
         ax.set_visible(False)
     order_of = slots(rows)
-    handles = [Line2D([], [], linestyle="none", marker=m, markersize=7, markerfacecolor=c, markeredgecolor=c,
-                      label=name) for _, (name, c, m) in sorted(legend.items(), key=lambda kv: order_of.index(kv[0]))]
-    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False, title="hollow: not byte-exact",
-               title_fontsize=8)
-    fig.suptitle(f"compression speed vs bits/base, inputs of {min_bytes / 1e6:g} MB or more (lower right is better)",
-                 fontsize=10)
+    handles = [
+        Line2D([], [], linestyle="none", marker=m, markersize=7, markerfacecolor=c, markeredgecolor=c, label=name)
+        for _, (name, c, m) in sorted(legend.items(), key=lambda kv: order_of.index(kv[0]))
+    ]
+    fig.legend(
+        handles=handles, loc="center right", fontsize=8, frameon=False, title="hollow: not byte-exact", title_fontsize=8
+    )
+    fig.suptitle(
+        f"compression speed vs bits/base, inputs of {min_bytes / 1e6:g} MB or more (lower right is better)", fontsize=10
+    )
     fig.tight_layout(rect=(0, 0, 1 - 2.4 / (5.2 * ncols + 2.6), 1))
     fig.savefig(out, dpi=DPI)
     plt.close(fig)

@@ -5,6 +5,7 @@ blank lines included. With at most `parts` records, each record is its own part 
 chromosome); otherwise consecutive records are grouped into `parts` parts of about equal size.
 Anything before the first header goes with the first part.
 """
+
 import gzip
 import os
 
