@@ -13,7 +13,7 @@ kernel's cache lives):
 
 ``<sources>`` is a digest of the kernel modules' source (``dnacomp/models``, ``codecs``, ``coding``):
 numba checks each cached kernel against its own file only, so without it a kernel that inlines
-code from another file (base.py's from gru.py) would keep running the old code after an edit.
+code from another file (kernel.py's from gru.py and coding/) would keep running the old code after an edit.
 numba's index also keys every entry by CPU name and features; the directory name keeps caches of
 different machines (a shared home on a cluster) and versions apart, and each can be deleted at
 any time. If that directory cannot be written, a per-user one in the temporary directory is used;

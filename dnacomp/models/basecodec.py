@@ -13,7 +13,9 @@ import numpy as np
 
 from ..coding.arith import decode_init, encode_flush, new_coder_state
 from ..errors import ArchiveError
-from .base import BaseModel, ModelParams, code_bases
+from .kernel import code_bases
+from .params import ModelParams
+from .state import BaseModel
 
 SLICE = 1 << 20  # bases per kernel call: granularity of progress reports
 DECODE_SLICE = 1 << 16  # smaller when decoding: how soon a damaged stream is given up

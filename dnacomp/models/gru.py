@@ -3,7 +3,7 @@
 Why a GRU here: the count and probability models predict from fixed contexts; a recurrent network
 sees every model's prediction together with its own memory of the recent past, and learns (while
 coding, from a seeded start, so no weights are stored: the "weightless" idea of DeepZip/NNCP)
-when to trust which. ``base.py`` runs one GRU step per binary decision (two per base).
+when to trust which. ``kernel.py`` runs one GRU step per binary decision (two per base).
 
 Why it is deterministic: encoder and decoder must compute the same float64 numbers to the last
 bit, on any CPU (SSE2-only, AVX2, AVX-512) and thread count. So:
@@ -36,7 +36,7 @@ U, the GRU's memory of the recent past moves each model's weight (in a repeat, a
 misses, ...). On the first 1 M bases of ecoli_536 / dm3 this U term made the GRU level 0.03% /
 0.02% smaller than ``w_o . h`` alone, and the hidden size started to matter.
 
-numba checks each cached kernel against its own source file only, so base.py's kernel, which
+numba checks each cached kernel against its own source file only, so kernel.py's kernel, which
 inlines this file's, would keep an old GRU after an edit here; the kernel cache directory is
 therefore keyed by a digest of all kernel sources (``dnacomp/kernel_cache.py``).
 """

@@ -138,11 +138,11 @@ def test_the_gru_mixer_round_trips_across_blocks_and_learns():
     params = replace(params_for_level(2), gru=GruParams(mode=2, hidden=8, bptt=5))
     enc = BaseEncoder(params)
     blocks = [enc.encode(bases[:10_000]), enc.encode(bases[10_000:])]
-    assert enc.model.gc[gru.G_UPDATES] == 2 * 30_000 // 5  # one Adam step per window of 5 decisions
+    assert enc.model.tab.gc[gru.G_UPDATES] == 2 * 30_000 // 5  # one Adam step per window of 5 decisions
     dec = BaseDecoder(params)
     out = np.concatenate([dec.decode(blocks[0], 10_000), dec.decode(blocks[1], 20_000)])
     assert np.array_equal(out, bases)
-    assert np.array_equal(dec.model.gw, enc.model.gw)  # decoder trained to the very same weights
+    assert np.array_equal(dec.model.tab.gw, enc.model.tab.gw)  # decoder trained to the very same weights
 
 
 def test_gru_parameters_change_the_archive_and_a_mismatch_is_detected():
