@@ -1,19 +1,10 @@
 """Compression levels 1..9: one fixed ``ModelParams`` per level.
 
 Memory is fixed per level (``ModelParams.memory_bytes``; mixers and maps add < 1 MiB), never
-grows with the input. Measured on one core (ecoli_536, 4.94 M bases; dm3_upstream2000, 52.9 M
-bases; the machine was shared, so speeds are lower bounds):
-
-    level  ecoli bits/base  enc / dec Mbases/s  memory
-    1      1.8914           1.6-2.2 / 1.5-1.9     9 MiB   no codon model
-    2      1.8404           1.5-1.8 / 1.8-2.2     9 MiB
-    3      1.8312           1.0-1.6 / 1.0-1.5    33 MiB
-    4      1.8307           0.9-1.3 / 1.2-1.4    33 MiB
-    5      1.8303           1.2-1.5 / 1.2-1.4    33 MiB   default; dm3 0.9306
-    6      1.8288           0.8-1.1 / 0.9        33 MiB
-    7      1.8291           0.6-0.9 / 0.6-0.9    97 MiB
-    8      1.8285           0.5-0.7 / 0.5       321 MiB
-    9      1.8277           0.5-0.7 / 0.45      417 MiB
+grows with the input. This module is the one source of the levels: ``dnacomp compress --help``
+and the README's levels table (``docs/make_docs.py``) are generated from it; what each level
+measures is in docs/benchmarks.md (generated from the workflow's table) and, as measured when the
+levels were chosen, in docs/measurements-2026-11.md.
 
 What the levels trade: the codon model (the largest single gain on coding DNA), probability
 models of orders 2-8, inverted-repeat updates (one extra cache line per model and base), extra
