@@ -100,7 +100,7 @@ def test_kernel_cache_is_in_dnacomp_cache_dir_not_in_the_package(runs):
     cache = runs["cache"]
     (key_dir,) = cache.iterdir()  # one folder per dnacomp version, Python, numba, CPU and sources
     assert key_dir.name.startswith(f"{dnacomp.__version__}-py{sys.version_info[0]}.{sys.version_info[1]}-numba")
-    assert any(key_dir.rglob("base.code_bases-*.nbc")) and any(key_dir.rglob("*.nbi"))
+    assert any(key_dir.rglob("kernel.code_bases-*.nbc")) and any(key_dir.rglob("*.nbi"))
     assert runs["in_package_after"] == runs["in_package_before"]  # nothing written into the package
 
 
