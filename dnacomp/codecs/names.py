@@ -157,16 +157,21 @@ def _ndig(v):
     return d
 
 
+@njit(cache=True, inline="always", _nrt=False)
+def _tree(mode, v, nbits, tb, base, cs, buf):
+    """An nbits-bit value coded as a binary tree from its top bit, node n's bit in counter
+    base + n (n = 1 .. 2^nbits - 1); returns the value (decoded, when decoding)."""
+    node = 1
+    for k in range(nbits - 1, -1, -1):
+        node = 2 * node + _cb(mode, (v >> k) & 1, tb, base + node, cs, buf)
+    return node - (1 << nbits)
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
     """Code an unsigned value < 2^60: bit length (6-bit tree), then the bits from the top.
     Returns the value, or -1 for an impossible (corrupt) bit length."""
-    nb = _bitlen(v) if mode != 1 else 0
-    node = 1
-    for k in range(5, -1, -1):
-        b = _cb(mode, (nb >> k) & 1, tb, base + node, cs, buf)
-        node = 2 * node + b
-    nb = node - 64
+    nb = _tree(mode, _bitlen(v) if mode != 1 else 0, 6, tb, base, cs, buf)
     if nb > 60:
         return -1
     if nb == 0:
@@ -185,11 +190,7 @@ def _num(mode, v, slot, base, tb, hbits, tdepth, cs, buf):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _byte(mode, c, tb, base, cs, buf):
-    node = 1
-    for k in range(7, -1, -1):
-        b = _cb(mode, (c >> k) & 1, tb, base + node, cs, buf)
-        node = 2 * node + b
-    return node - 256
+    return _tree(mode, c, 8, tb, base, cs, buf)
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -300,11 +301,7 @@ def _code_type(mode, typ, ptyp, t, tb, cs, buf):
     base = OFF_TYPE + (t * 8 + ptyp) * 8
     if _cb(mode, 1 if typ == ptyp else 0, tb, base, cs, buf):
         return ptyp
-    node = 1
-    for k in range(2, -1, -1):
-        b = _cb(mode, (typ >> k) & 1, tb, base + node, cs, buf)
-        node = 2 * node + b
-    return node - 8
+    return _tree(mode, typ, 3, tb, base, cs, buf)
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -423,11 +420,7 @@ def _code_pad(mode, z, pz, tt, tb, cs, buf):
         return 0
     if pz != 0 and _cb(mode, 1 if z == pz else 0, tb, OFF_ZEQ + tt, cs, buf):
         return pz
-    node = 1
-    for k in range(4, -1, -1):
-        b = _cb(mode, (z >> k) & 1, tb, OFF_ZT + tt * 32 + node, cs, buf)
-        node = 2 * node + b
-    return node - 32
+    return _tree(mode, z, 5, tb, OFF_ZT + tt * 32, cs, buf)
 
 
 @njit(cache=True, inline="always", _nrt=False)
