@@ -57,27 +57,33 @@ CHUNK_SIZE = 8 << 20
 # --- the format versions: which are written, which are read, and what each means --------------
 # (the container frames a version number; what it means is decided here)
 
-FORMAT_VERSION = 3  # the newest version written
+FORMAT_VERSION = 4  # the newest version written
 #: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
 #: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
 #: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
 #: without the GRU are still written as version 2, so that dnacomp versions that predate the GRU
 #: keep reading them; a GRU archive is version 3, so that those versions refuse it clearly
-#: instead of decoding it without the GRU.
-READABLE_VERSIONS = (1, 2, 3)
-CM_VERSION = 2  # what archives without the GRU are written as
+#: instead of decoding it without the GRU. 4 added the many-candidate repeat model (the rep_*
+#: base-model parameters, models/kernel.py), with or without the GRU; the same rule applies: only
+#: archives that use it are version 4.
+READABLE_VERSIONS = (1, 2, 3, 4)
+CM_VERSION = 2  # what archives without the GRU and the repeat model are written as
 GRU_VERSION = 3  # the first version whose base model may use the GRU
+REPEAT_VERSION = 4  # the first version whose base model may use the repeat model
 
 
 def version_for(params: ModelParams) -> int:
-    """The format version an archive of these base-model parameters is written as."""
-    return FORMAT_VERSION if params.gru.mode else CM_VERSION
+    """The format version an archive of these base-model parameters is written as: the oldest
+    that has every model they use, so that older dnacomp versions read what they can."""
+    if params.rep.count:
+        return REPEAT_VERSION
+    return GRU_VERSION if params.gru.mode else CM_VERSION
 
 
 def read_header(f: BinaryIO) -> tuple[int, dict]:
     """An archive's header: (format version, metadata), the version refused before anything else
     is read when this code cannot read it, and the metadata refused when it asks for what its
-    version does not have (the GRU before version 3). Each field is checked by ``check_meta``."""
+    version does not have (the GRU before version 3, the repeat model before 4). Each field is checked by ``check_meta``."""
     version = read_version(f)
     if version not in READABLE_VERSIONS:
         raise ArchiveError(
@@ -88,6 +94,8 @@ def read_header(f: BinaryIO) -> tuple[int, dict]:
     base_model = meta.get("base_model")
     if version < GRU_VERSION and isinstance(base_model, dict) and base_model.get("gru_mode"):
         raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
+    if version < REPEAT_VERSION and isinstance(base_model, dict) and any(k.startswith("rep_") for k in base_model):
+        raise ArchiveError(f"corrupt header (repeat-model parameters in a version-{version} archive)")
     return version, meta
 
 

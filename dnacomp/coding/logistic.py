@@ -15,6 +15,8 @@ The tables, exactly:
 - ``STRETCH[p]`` for p in 0..65535 = the smallest s whose squash is >= p (its integer inverse);
 - ``LOG_COST[q] = round(-log2(q / 4096) * 256)`` for q in 1..4096 (``LOG_COST[0] = LOG_COST[1]``):
   the cost in 1/256 bit of an outcome predicted with probability q / 4096;
+- ``SOFTPLUS[x] = round(256 * ln(1 + exp(-x / 256)))`` for x in 0..4095: log-sum-exp in the
+  stretch domain's units (the repeat model's vote);
 - ``RECIP[n] = 131072 // (2n + 3)`` (65536 / (n + 1.5)) for n in 0..1023: the learning rate of an
   adaptive probability after n updates (``counters``).
 """
@@ -89,6 +91,22 @@ def _build_log_cost(exact_only: bool = False) -> np.ndarray:
 
 
 LOG_COST = _build_log_cost()
+
+
+def _softplus_exact(x: int) -> Decimal:
+    return (Decimal(1) + (Decimal(-x) / STRETCH_SCALE).exp()).ln() * STRETCH_SCALE
+
+
+def _build_softplus(exact_only: bool = False) -> np.ndarray:
+    """softplus[x] = round(256 * ln(1 + exp(-x / 256))) for x in 0..4095: what adding two
+    probabilities adds to the larger one's log, in the stretch domain's units, so that
+    log(e^a + e^b) = max(a, b) + softplus[|a - b|] (beyond 4095 it is 0)."""
+    x = np.arange(4096)
+    approx = np.full(x.size, 0.5) if exact_only else np.log1p(np.exp(-x / STRETCH_SCALE)) * STRETCH_SCALE
+    return _round_exactly(approx, lambda i: _softplus_exact(int(x[i]))).astype(np.int64)
+
+
+SOFTPLUS = _build_softplus()
 
 
 def _build_recip() -> np.ndarray:

@@ -121,8 +121,11 @@ from .state import (
     S_PEND,
     S_POS,
     S_RC,
+    S_RHF,
+    S_RHR,
     S_RLEN,
     S_RMISS,
+    S_RN,
     S_RPTR,
 )
 
@@ -368,6 +371,210 @@ def match_follow(ptr, length, miss, expected, sym, reverse):
     return (ptr - 1 if reverse else ptr + 1), length, miss
 
 
+# ---- the repeat model: many candidates at once ----------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _rep_bucket(cfg, kmer):
+    """First slot of a k-mer's bucket in the repeat model's table."""
+    if cfg.rep_direct != 0:
+        return kmer * cfg.rep_slots
+    return kmer_hash(kmer, cfg.rep_bits) * cfg.rep_slots
+
+
+@njit(cache=True, inline="always")
+def _rep_following(tab, n, ptr, strand):
+    """Whether one of the ``n`` active candidates already follows this copy."""
+    for i in range(n):
+        if tab.rep_ptr[i] == ptr and tab.rep_dir[i] == strand:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _rep_start(tab, n, ptr, strand):
+    tab.rep_ptr[n] = ptr
+    tab.rep_dir[n] = strand
+    tab.rep_miss[n] = 0
+    tab.rep_age[n] = 0
+
+
+@njit(cache=True, inline="always")
+def rep_find(cfg, tab, pos, hist, rc, n, rhf, rhr):
+    """Start candidates from the buckets of the previous base's k-mer and of its reverse
+    complement (looked up a base ago and prefetched since: their lines are cached), newest
+    copies first, skipping copies already followed, at most ``rep_starts`` per strand; record
+    the previous base's k-mer; look up and prefetch this base's buckets. Returns (candidates
+    active, the two buckets)."""
+    ring_size = 1 << cfg.ring_bits
+    t = tab.rep_table
+    k = cfg.rep_k
+    if rhf >= 0:
+        prev = pos - 1
+        started = 0
+        for s in range(cfg.rep_slots):
+            c = np.int64(t[rhf + s])
+            if c == 0 or n >= cfg.rep_count or started >= cfg.rep_starts:
+                break
+            delta = (prev - c) & 0xFFFFFFFF
+            ptr = prev - delta + 1
+            if 0 < delta < ring_size - 2 and not _rep_following(tab, n, ptr, 0):
+                _rep_start(tab, n, ptr, 0)
+                n += 1
+                started += 1
+        started = 0
+        for s in range(cfg.rep_slots):
+            c = np.int64(t[rhr + s])
+            if c == 0 or n >= cfg.rep_count or started >= cfg.rep_starts:
+                break
+            delta = (prev - c) & 0xFFFFFFFF
+            ptr = prev - delta - k - 2
+            if 0 < delta < ring_size - k - 4 and ptr >= 0 and not _rep_following(tab, n, ptr, 1):
+                _rep_start(tab, n, ptr, 1)
+                n += 1
+                started += 1
+        for s in range(cfg.rep_slots - 1, 0, -1):
+            t[rhf + s] = t[rhf + s - 1]
+        t[rhf] = np.uint32(prev & 0xFFFFFFFF)
+    if pos >= k:
+        rhf = _rep_bucket(cfg, hist & ((1 << (2 * k)) - 1))
+        rhr = _rep_bucket(cfg, rc >> (60 - 2 * k))
+        _prefetch(t, rhf)
+        _prefetch(t, rhr)
+    else:
+        rhf = -1
+    return n, rhf, rhr
+
+
+@njit(cache=True, inline="always")
+def rep_vote(cfg, tab, tmp, lut, n):
+    """Each candidate's predicted base (tmp.rexp) and state (tmp.rcell: age x misses among its
+    last 16 x last outcome), and their vote: tmp.rvote[b] = the sum, over the candidates that
+    predict b, of ln(3 p / (1 - p)) (x256), p their state's hit rate. That is how independent
+    experts that each give p to their base and (1 - p) / 3 to the others multiply; copies of a
+    repeat family are not independent, which the mixer's weight and the refinement map correct.
+    Returns the agreement: 0 no candidate, 1 all predict one base, 2 several bases."""
+    v = tmp.rvote
+    for b in range(4):
+        v[b] = 0
+        tmp.rcnt[b] = 0
+    if n == 0:
+        return 0
+    mask = (1 << cfg.ring_bits) - 1
+    first = -1
+    agree = 1
+    for i in range(n):
+        b = np.int64(tab.ring[tab.rep_ptr[i] & mask])
+        if tab.rep_dir[i] != 0:
+            b = 3 - b
+        tmp.rexp[i] = b
+        miss = tab.rep_miss[i]
+        cell = (lut.rep_age_bucket[tab.rep_age[i]] * 17 + popcount16(miss)) * 2 + (miss & 1)
+        tmp.rcell[i] = cell
+        v[b] += lut.stretch[tab.rep_p[cell] >> 6] + 281  # 281 = 256 ln 3
+        tmp.rcnt[b] += 2 if (tab.rep_age[i] >= 16 and popcount16(miss) <= 2) else 1
+        if first < 0:
+            first = b
+        elif b != first:
+            agree = 2
+    return agree
+
+
+@njit(cache=True, inline="always")
+def _log_add(a, b, softplus):
+    """ln(e^a + e^b) in the stretch domain's units."""
+    d = a - b
+    if d >= 0:
+        return a + (softplus[d] if d < 4096 else 0)
+    return b + (softplus[-d] if d > -4096 else 0)
+
+
+@njit(cache=True, inline="always")
+def rep_inputs(tab, tmp, lut, node, hi, nid, n, agree, xin, slot):
+    """The repeat model's two inputs: the vote's log-odds for this decision, and the same refined
+    by a map keyed by how many candidates vote and whether they agree. Returns the map's cell and
+    fraction (-1: no candidate)."""
+    if n == 0:
+        xin[slot] = 0
+        xin[slot + 1] = 0
+        xin[slot + 2] = 0
+        return -1, 0
+    v = tmp.rvote
+    if node == 0:
+        d = _log_add(v[2], v[3], lut.softplus) - _log_add(v[0], v[1], lut.softplus)
+    else:
+        d = v[2 * hi + 1] - v[2 * hi]
+    st = clamp_stretch(d)
+    xin[slot] = st
+    c, f = apm_index(st)
+    a = ((nid * 8 + min(n, 8) - 1) * 2 + agree - 1) * APM_CELLS + c
+    xin[slot + 1] = lut.stretch[min(max(apm_predict(tab.rep_apm, a, f), 1), 65535)]
+    k = tmp.rcnt
+    if node == 0:
+        c1 = min(k[2] + k[3], 15)
+        c0 = min(k[0] + k[1], 15)
+    else:
+        c1 = min(k[2 * hi + 1], 15)
+        c0 = min(k[2 * hi], 15)
+    ci = (nid * 16 + c1) * 16 + c0
+    tmp.rcnt[4] = ci
+    xin[slot + 2] = lut.stretch[tab.rep_cp[ci] >> 6]
+    return a, f
+
+
+@njit(cache=True, inline="always")
+def _rep_realign(tab, ptr, strand, miss, new_hist, mask, pos):
+    """After 2 misses in 3, an insertion or deletion in one of the copies is a likely cause: if
+    the copy shifted by 1, 2 or 3 bases (either way, nearest first) matches the last 5 bases,
+    follow it there. Worth 0.6% on human DNA (diverged Alu and L1 copies are full of short
+    indels), neutral on bacteria. Returns (pointer, miss history: its last 4 outcomes cleared
+    when it moved)."""
+    for shift in (1, -1, 2, -2, 3, -3):
+        q = ptr + shift
+        if (q if strand == 0 else q + 6) > pos:
+            continue  # only bases already seen
+        ok = True
+        for j in range(5):
+            b = (new_hist >> (2 * j)) & 3
+            if strand == 0:
+                r = np.int64(tab.ring[(q - 1 - j) & mask])
+            else:
+                r = 3 - np.int64(tab.ring[(q + 1 + j) & mask])
+            if r != b:
+                ok = False
+                break
+        if ok:
+            return q, miss & 0xFFF0
+    return ptr, miss
+
+
+@njit(cache=True, inline="always")
+def rep_learn(cfg, tab, tmp, lut, n, sym, pos, new_hist):
+    """Every candidate's state learns whether it predicted ``sym``; each advances (backwards on
+    the reverse strand), and those with more than ``rep_miss_limit`` misses among their last 16,
+    or about to leave the history, are retired (the others are packed to the front). Returns the
+    number left."""
+    ring_size = 1 << cfg.ring_bits
+    mask = ring_size - 1
+    dst = 0
+    for i in range(n):
+        hit = 1 if tmp.rexp[i] == sym else 0
+        update_split(tab.rep_p, tab.rep_n, tmp.rcell[i], hit, 1023, lut.recip)
+        miss = ((tab.rep_miss[i] << 1) | (1 - hit)) & 0xFFFF
+        strand = tab.rep_dir[i]
+        ptr = tab.rep_ptr[i] - 1 if strand != 0 else tab.rep_ptr[i] + 1
+        if hit == 0 and popcount16(miss & 7) >= 2:
+            ptr, miss = _rep_realign(tab, ptr, strand, miss, new_hist, mask, pos)
+        if popcount16(miss) > cfg.rep_miss_limit or ptr < 0 or pos - ptr >= ring_size - 2:
+            continue
+        tab.rep_ptr[dst] = ptr
+        tab.rep_dir[dst] = strand
+        tab.rep_miss[dst] = miss
+        tab.rep_age[dst] = min(tab.rep_age[i] + 1, 65535)
+        dst += 1
+    return dst
+
+
 # ---- codon model -------------------------------------------------------------------------------
 
 
@@ -524,14 +731,17 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
     """
     m = cfg.orders.shape[0]
     d = cfg.dp_orders.shape[0]
-    n_in = m + d + 5 + cfg.ce_orders.shape[0]
+    n_rep = 3 if cfg.rep_count > 0 else 0
+    n_in = m + d + 5 + cfg.ce_orders.shape[0] + n_rep
     # input slots: count models, probability models, a constant 0 (the removed STCM's slot, kept:
     # the weights' start 65536 // n_in and the GRU's inputs count it), 2 match models, codon, bias,
-    # extra codon models
+    # extra codon models, the repeat model's 2
     i_mm = m + d + 1
     i_rm = i_mm + 1
     i_cod = i_mm + 2
     i_bias = i_mm + 3
+    i_rep = i_bias + 1 + cfg.ce_orders.shape[0]
+    rep_sets = 3 if n_rep > 0 else 1
     xin = tmp.xin
     for j in range(n_in):
         xin[j] = 0
@@ -555,6 +765,9 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
     mhr = state[S_MHR]
     cph = state[S_CPH]
     cgap = state[S_CGAP]
+    rn = state[S_RN]
+    rhf = state[S_RHF]
+    rhr = state[S_RHR]
 
     i = start
     while i < end:
@@ -569,6 +782,10 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
         )
         m_exp, m_state = match_expect(cfg, tab, lut, mptr, mlen, mmiss, False)
         r_exp, r_state = match_expect(cfg, tab, lut, rptr, rlen, rmiss, True)
+        ragree = 0
+        if n_rep > 0:
+            rn, rhf, rhr = rep_find(cfg, tab, pos, hist, rc, rn, rhf, rhr)
+            ragree = rep_vote(cfg, tab, tmp, lut, rn)
         match_sel = 0
         if m_exp >= 0 or r_exp >= 0:
             match_sel = 1 if max(mlen, rlen) < 16 else 2
@@ -595,11 +812,15 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
             codon_inputs(cfg, tab, tmp, lut, nid, cbase, i_cod, i_bias + 1, xin)
             mi = match_input(tab, lut, 0, node, hi, m_exp, m_state, xin, i_mm)
             ri = match_input(tab, lut, 1, node, hi, r_exp, r_state, xin, i_rm)
+            ra = -1
+            rf = 0
+            if n_rep > 0:
+                ra, rf = rep_inputs(tab, tmp, lut, node, hi, nid, rn, ragree, xin, i_rep)
             go = 0
             if cfg.gru_mode != 0:
                 go = gru_inputs(tab, xin, n_in, i_bias, nid, pos, hist)
             w1 = (((nid * (m + 1) + hit) * 3 + match_sel) * 4 + cconf) * n_in
-            w2 = ((nid * 7 + cphase) * 4 + (hist & 3)) * n_in
+            w2 = (((nid * 7 + cphase) * 4 + (hist & 3)) * rep_sets + ragree) * n_in
             dot1, dot2 = mix_dot2(tab.w1, w1, tab.w2, w2, xin, n_in)
             st1 = clamp_stretch(dot1 >> 16)
             st2 = clamp_stretch(dot2 >> 16)
@@ -638,6 +859,9 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
                 update_split(tab.mm_p, tab.mm_n, ri, bit, 1023, lut.recip)
             apm_update(tab.apm1, a1, f1, bit << 20, 12)
             apm_update(tab.apm2, a2, f1, bit << 20, 12)
+            if ra >= 0:
+                apm_update(tab.rep_apm, ra, rf, bit << 20, 9)
+                update_split(tab.rep_cp, tab.rep_cn, tmp.rcnt[4], bit, 1023, lut.recip)
             if node == 0:
                 hi = bit
                 if mode == 1:
@@ -658,6 +882,8 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
             cph, cgap = codon_learn(cfg, tab, tmp, lut, pos, hist, new_hist, new_rc, sym, cbase, cph)
         mptr, mlen, mmiss = match_follow(mptr, mlen, mmiss, m_exp, sym, False)
         rptr, rlen, rmiss = match_follow(rptr, rlen, rmiss, r_exp, sym, True)
+        if n_rep > 0:
+            rn = rep_learn(cfg, tab, tmp, lut, rn, sym, pos, new_hist)
         tab.ring[pos & ((1 << cfg.ring_bits) - 1)] = sym
         pos += 1
         hist = new_hist
@@ -678,4 +904,7 @@ def code_bases(mode, syms, start, end, buf, bufpos, coder, cost_out, cfg, tab, l
     state[S_MHR] = mhr
     state[S_CPH] = cph
     state[S_CGAP] = cgap
+    state[S_RN] = rn
+    state[S_RHF] = rhf
+    state[S_RHR] = rhr
     return i, bufpos

@@ -49,6 +49,27 @@ class GruParams:
     seed: int = _int(1, 0, (1 << 63) - 1, "seeds the initial weights (PCG64)")
     blend_lr: int = _int(3, 0, 255, "learning rate of the integer blend of CM and GRU")
 
+    def on(self) -> bool:
+        return self.mode != 0
+
+
+@dataclass(frozen=True)
+class RepeatParams:
+    """The many-candidate repeat model (kernel.rep_*), written to the header as ``rep_<field>``
+    when ``count`` is not 0 (format version 4). Up to ``count`` pointers into the history follow
+    earlier copies of the sequence on both strands at once, each started from a table of the
+    most recent positions of every ``kmer``-mer and retired when it misses too often."""
+
+    count: int = _int(0, 0, 64, "simultaneous repeat candidates; 0 = off")
+    kmer: int = _int(12, 8, 20, "bases of the k-mer that starts a candidate")
+    bits: int = _int(22, 12, 28, "the k-mer table has 2^bits buckets (direct when 2 * kmer <= bits)")
+    slots: int = _int(4, 1, 8, "most recent positions kept per k-mer")
+    miss_limit: int = _int(8, 1, 15, "a candidate is retired after more misses among its last 16")
+    starts: int = _int(1, 1, 8, "candidates started per base and strand, at most")
+
+    def on(self) -> bool:
+        return self.count != 0
+
 
 @dataclass(frozen=True)
 class ModelParams:
@@ -81,6 +102,7 @@ class ModelParams:
     )
     codon_ir: bool = field(default=False, metadata={"doc": "codon tables also learn each k-mer's reverse complement"})
     gru: GruParams = GruParams()
+    rep: RepeatParams = RepeatParams()
 
     # ---- the header form, generated from the fields ------------------------------------------
     def to_dict(self) -> dict:
@@ -88,11 +110,13 @@ class ModelParams:
         with a ``gru_`` prefix and only when the GRU is on."""
         out = {}
         for f, hint in _fields(ModelParams):
-            if f.name != "gru":
+            if f.name not in _NESTED:
                 out[f.name] = _to_json(getattr(self, f.name), hint)
-        if self.gru.mode:
-            for f, hint in _fields(GruParams):
-                out["gru_" + f.name] = _to_json(getattr(self.gru, f.name), hint)
+        for name, prefix in _NESTED.items():
+            nested = getattr(self, name)
+            if nested.on():
+                for f, hint in _fields(type(nested)):
+                    out[prefix + f.name] = _to_json(getattr(nested, f.name), hint)
         return out
 
     @classmethod
@@ -100,24 +124,29 @@ class ModelParams:
         """Inverse of ``to_dict``. Every key but the GRU's is required (KeyError); the values'
         JSON types are archive.check_meta's to check (``header_types``), their ranges
         ``validate``'s."""
-        gru = GruParams(
-            **{f.name: _from_json(d.get("gru_" + f.name, f.default), hint) for f, hint in _fields(GruParams)}
+        nested = {
+            name: kind(**{f.name: _from_json(d.get(prefix + f.name, f.default), hint) for f, hint in _fields(kind)})
+            for (name, prefix), kind in zip(_NESTED.items(), (GruParams, RepeatParams))
+        }
+        return cls(
+            **nested, **{f.name: _from_json(d[f.name], hint) for f, hint in _fields(cls) if f.name not in _NESTED}
         )
-        return cls(gru=gru, **{f.name: _from_json(d[f.name], hint) for f, hint in _fields(cls) if f.name != "gru"})
 
     @staticmethod
     def header_types() -> dict[str, object]:
         """Each header key's Python type (int, bool, tuple[int, ...] or tuple[bool, ...])."""
-        types = {f.name: hint for f, hint in _fields(ModelParams) if f.name != "gru"}
+        types = {f.name: hint for f, hint in _fields(ModelParams) if f.name not in _NESTED}
         types.update({"gru_" + f.name: hint for f, hint in _fields(GruParams)})
+        types.update({"rep_" + f.name: hint for f, hint in _fields(RepeatParams)})
         return types
 
     # ---- checks ------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise ValueError unless every field is in range (an archive's header is untrusted)."""
-        for obj, prefix in ((self, ""), (self.gru, "gru_")):
+        parts = ((self, ""), (self.gru, "gru_"), (self.rep, "rep_"))
+        for obj, prefix in parts:
             for f, hint in _fields(type(obj)):
-                if f.name == "gru":
+                if f.name in _NESTED:
                     continue
                 value = getattr(obj, f.name)
                 _check_type(prefix + f.name, value, hint)
@@ -132,7 +161,7 @@ class ModelParams:
                 f"unsupported parameter gru_mode = {self.gru.mode} (only 0 = off and 2 = the GRU "
                 f"as the mixer; modes 1 and 3 were removed, and no dnacomp ever wrote them)"
             )
-        for obj, prefix in ((self, ""), (self.gru, "gru_")):
+        for obj, prefix in parts:
             for f, _ in _fields(type(obj)):
                 if "range" in f.metadata:
                     low, high = f.metadata["range"]
@@ -177,19 +206,26 @@ class ModelParams:
         if self.gru.mode:
             hh, ii = self.gru.hidden, self.gru_inputs()
             total += 8 * (4 * gru_n_params(hh, ii) + self.gru.bptt * gru_slot_size(hh, ii) + 17 * hh)
+        if self.rep.count:
+            total += 4 * self.rep.slots << self.rep.bits
         return total + 4 * (1 << self.match_bits) + (1 << self.ring_bits)
 
     def cm_inputs(self) -> int:
         """Inputs of the CM mixers: every model, a constant 0 (the slot of the removed STCM: the
         weights' start 65536 // inputs and the GRU's input count depend on it), the 2 match models,
-        the codon model, the bias."""
-        return len(self.orders) + len(self.dp_orders) + 5 + len(self.codon_extra)
+        the codon model, the bias, the extra codon models and the repeat model's two (its vote, and
+        the vote refined by a map)."""
+        return len(self.orders) + len(self.dp_orders) + 5 + len(self.codon_extra) + (3 if self.rep.count else 0)
 
     def gru_inputs(self) -> int:
         """The GRU's inputs per step: every CM model's prediction (not the bias), the decision's
         node (3, one-hot), the last base (4, one-hot) and the CM mixers' and both SSE stages'
         outputs (3)."""
         return self.cm_inputs() - 1 + 7 + 3
+
+
+#: the nested parameter groups and their header prefixes
+_NESTED = {"gru": "gru_", "rep": "rep_"}
 
 
 def _fields(cls) -> list[tuple[dataclasses.Field, object]]:

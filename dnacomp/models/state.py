@@ -23,7 +23,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..coding.apm import apm_init_cells
-from ..coding.logistic import LOG_COST, RECIP, SQUASH, STRETCH, bucket_table
+from ..coding.logistic import LOG_COST, RECIP, SOFTPLUS, SQUASH, STRETCH, bucket_table
 from . import gru
 from .params import DIRECT_MAX_ORDER, ModelParams
 
@@ -42,12 +42,21 @@ S_MHF = 10  # match table slot of the previous base's k-mer, -1 if none (looked 
 S_MHR = 11  # match table slot of its reverse complement
 S_CPH = 12  # codon model: the reading-frame hypothesis in use (0..5)
 S_CGAP = 13  # codon model: how clearly that hypothesis wins, bucketed (0..3)
-N_STATE = 14
+S_RN = 14  # repeat model: candidates active (they are slots 0..S_RN-1)
+S_RHF = 15  # repeat model: k-mer table bucket of the previous base's k-mer, -1 if none
+S_RHR = 16  # repeat model: the bucket of its reverse complement
+N_STATE = 17
 
 HIST_MASK = (1 << 60) - 1
 AM1_STATES = 31 * 31  # count-model map, node 0: (count of A+C, count of G+T), each 0..30
 AM2_STATES = 2 * 256  # count-model map, nodes 1-2: hi x (count of the 0 base, of the 1 base)
 MATCH_STATES = 16 * 8  # match length bucket x misses among the last 8
+#: a repeat candidate's state: age bucket (8) x misses among its last 16 (0..16) x last outcome
+REP_STATES = 8 * 17 * 2
+#: a repeat candidate's age (bases followed, 0..65535) -> 8 buckets
+REP_AGE_BUCKET = bucket_table([0, 1, 4, 8, 16, 32, 64, 256], 65536)
+#: the repeat vote's refinement map: contexts per node (candidates voting x agreement)
+REP_APM_CTX = 8 * 2
 #: match length (0..65535) -> 16 buckets, roughly logarithmic
 MATCH_LEN_BUCKET = bucket_table([0, 1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 48, 64, 128, 256], 65536)
 
@@ -76,6 +85,13 @@ Config = namedtuple(
         "gru_mode",
         "gru_lr",
         "gru_blend_lr",
+        "rep_count",
+        "rep_k",
+        "rep_bits",
+        "rep_direct",
+        "rep_slots",
+        "rep_miss_limit",
+        "rep_starts",
     ],
 )
 Tables = namedtuple(
@@ -104,12 +120,24 @@ Tables = namedtuple(
         "gs",
         "gc",
         "gwb",  # the GRU (gru.py) and the integer blend of CM and GRU
+        "rep_table",  # repeat model: k-mer bucket -> its ``slots`` most recent followers + 1
+        "rep_ptr",
+        "rep_dir",
+        "rep_miss",
+        "rep_age",  # its candidates: position, strand (1 = reverse complement), misses, age
+        "rep_p",
+        "rep_n",  # p(hit) per candidate state (REP_STATES)
+        "rep_apm",  # the vote's refinement: 3 nodes x REP_APM_CTX x APM_CELLS
+        "rep_cp",
+        "rep_cn",  # p(bit) per node x (candidates' votes for 1, for 0), 16 x 16
     ],
 )
-Luts = namedtuple("Luts", ["squash", "stretch", "recip", "log_cost", "mlen_bucket", "pow2"])
-Scratch = namedtuple("Scratch", ["cxb", "idx", "cnt", "amidx", "dpix", "xin"])
+Luts = namedtuple(
+    "Luts", ["squash", "stretch", "recip", "log_cost", "mlen_bucket", "pow2", "softplus", "rep_age_bucket"]
+)
+Scratch = namedtuple("Scratch", ["cxb", "idx", "cnt", "amidx", "dpix", "xin", "rexp", "rcell", "rvote", "rcnt"])
 
-LUTS = Luts(SQUASH, STRETCH, RECIP, LOG_COST, MATCH_LEN_BUCKET, gru.POW2)
+LUTS = Luts(SQUASH, STRETCH, RECIP, LOG_COST, MATCH_LEN_BUCKET, gru.POW2, SOFTPLUS, REP_AGE_BUCKET)
 
 
 def _aligned_full(n: int, value: int, dtype) -> np.ndarray:
@@ -163,6 +191,13 @@ class BaseModel:
             gru_mode=p.gru.mode,
             gru_lr=p.gru.lr / 10000.0,
             gru_blend_lr=p.gru.blend_lr,
+            rep_count=p.rep.count,
+            rep_k=p.rep.kmer,
+            rep_bits=p.rep.bits,
+            rep_direct=int(2 * p.rep.kmer <= p.rep.bits),
+            rep_slots=p.rep.slots,
+            rep_miss_limit=p.rep.miss_limit,
+            rep_starts=p.rep.starts,
         )
         # count models' adaptive maps start at the counts' estimate (b + 1/2) / (a + b + 1)
         a, b = np.meshgrid(np.arange(31), np.arange(31), indexing="ij")  # a = count of 0, b = of 1
@@ -171,6 +206,7 @@ class BaseModel:
         init2 = ((b2 * 2 + 1) << 22) // (a2 * 2 + b2 * 2 + 2)
         # mixers: the inputs (ModelParams.cm_inputs) x weight sets: node x (models that know the
         # context, 0..m) x match state (3) x codon confidence (4); node x frame label (7) x last base
+        # (4) x, with the repeat model, its agreement (3: no candidate, one base, several)
         n_in = p.cm_inputs()
         w0 = (1 << 16) // n_in  # weights start summing to 1: small files are not over-confident
         cells = apm_init_cells(SQUASH)
@@ -184,6 +220,8 @@ class BaseModel:
         state[S_MPTR] = -1
         state[S_RPTR] = -1
         state[S_MHF] = -1
+        state[S_RHF] = -1
+        r = max(p.rep.count, 1)
         self.tab = Tables(
             tables=_aligned_full(offsets[-1], 0, np.uint16),
             dp=_aligned_full(max(dp_off[-1], 1), 1 << 31, np.uint32),  # p = 1/2, n = 0
@@ -196,7 +234,7 @@ class BaseModel:
             match_table=np.zeros(1 << p.match_bits, dtype=np.uint32),
             ring=np.zeros(1 << p.ring_bits, dtype=np.uint8),
             w1=np.full(3 * (m + 1) * 3 * 4 * n_in, w0, dtype=np.int64),
-            w2=np.full(3 * 7 * 4 * n_in, w0, dtype=np.int64),
+            w2=np.full(3 * 7 * 4 * (3 if p.rep.count else 1) * n_in, w0, dtype=np.int64),
             apm1=np.tile(cells, 3 * 16).astype(np.int32),
             apm2=np.tile(cells, 3 * 4096).astype(np.int32),
             cod=_aligned_full(6 * 4 * 4**p.codon_order if p.codon_order else 4, 1 << 31, np.uint32),
@@ -208,6 +246,16 @@ class BaseModel:
             gs=gs,
             gc=gc,
             gwb=gwb,
+            rep_table=_aligned_full(p.rep.slots << p.rep.bits if p.rep.count else 1, 0, np.uint32),
+            rep_ptr=np.zeros(r, dtype=np.int64),
+            rep_dir=np.zeros(r, dtype=np.int64),
+            rep_miss=np.zeros(r, dtype=np.int64),
+            rep_age=np.zeros(r, dtype=np.int64),
+            rep_p=np.full(REP_STATES, 1 << 20, dtype=np.int64),  # p(hit) = 1/4
+            rep_n=np.zeros(REP_STATES, dtype=np.int64),
+            rep_apm=np.tile(cells, 3 * REP_APM_CTX).astype(np.int32),
+            rep_cp=np.full(3 * 256, 1 << 21, dtype=np.int64),
+            rep_cn=np.zeros(3 * 256, dtype=np.int64),
         )
         self.tmp = Scratch(
             cxb=np.zeros(max(n_ce, 1), np.int64),
@@ -216,6 +264,10 @@ class BaseModel:
             amidx=np.zeros(m, np.int64),
             dpix=np.zeros(max(d, 1), np.int64),
             xin=np.zeros(n_in, np.int64),
+            rexp=np.zeros(r, np.int64),
+            rcell=np.zeros(r, np.int64),
+            rvote=np.zeros(4, np.int64),
+            rcnt=np.zeros(5, np.int64),
         )
 
     def kernel_args(self) -> tuple:

@@ -336,3 +336,4 @@ def test_logistic_tables_are_the_correctly_rounded_ones():
 
     assert np.array_equal(logistic._build_squash(exact_only=True), logistic.SQUASH)
     assert np.array_equal(logistic._build_log_cost(exact_only=True), logistic.LOG_COST)
+    assert np.array_equal(logistic._build_softplus(exact_only=True), logistic.SOFTPLUS)
