@@ -77,14 +77,29 @@ def test_trailing_garbage_is_rejected():
         _read_all(_archive() + b"x")
 
 
-def test_gru_archives_are_version_3_and_others_stay_version_2():
+def test_each_archive_is_written_as_the_oldest_version_that_has_its_models():
+    """Without the GRU and the repeat model: version 2; the GRU: 3; the repeat model (levels 3-9 of
+    FASTA), with or without the GRU: 4. FASTQ levels do not use the repeat model."""
     import dnacomp
-    from dnacomp.archive import CM_VERSION, FORMAT_VERSION
+    from dnacomp.archive import CM_VERSION, FORMAT_VERSION, GRU_VERSION, REPEAT_VERSION
 
     data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
+    reads = b"@r\nACGT\n+\nIIII\n"
     version = lambda a: struct.unpack("<H", a[len(MAGIC) : len(MAGIC) + 2])[0]  # noqa: E731
     assert version(dnacomp.compress_bytes(data, level=1)) == CM_VERSION == 2
-    assert version(dnacomp.compress_bytes(data, level=1, model="gru")) == FORMAT_VERSION == 3
+    assert version(dnacomp.compress_bytes(data, level=1, model="gru")) == GRU_VERSION == 3
+    assert version(dnacomp.compress_bytes(data, level=5)) == REPEAT_VERSION == FORMAT_VERSION == 4
+    assert version(dnacomp.compress_bytes(data, level=5, model="gru")) == 4
+    assert version(dnacomp.compress_bytes(reads, level=5)) == 2
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_repeat_model_parameters_before_version_4_are_refused(version):
+    out = io.BytesIO()
+    write_header(out, {"kind": "fasta", "level": 5, "base_model": {"rep_count": 12}}, version=version)
+    out.seek(0)
+    with pytest.raises(ArchiveError, match=f"repeat-model parameters in a version-{version} archive"):
+        archive.read_header(out)
 
 
 def test_gru_parameters_in_a_version_2_header_are_refused():

@@ -20,7 +20,7 @@ ARCHIVES = sorted(GOLDEN.glob("*.dnac"))
 
 
 def _original(archive: Path) -> Path:
-    name = re.sub(r"(\.v\d+)?\.L\d\.dnac$", "", archive.name)
+    name = re.sub(r"(\.v\d+)?(\.gru)?\.L\d\.dnac$", "", archive.name)
     candidate = GOLDEN / name
     return candidate if candidate.exists() else GOLDEN.parent / name
 
@@ -69,11 +69,36 @@ def test_golden_archive_decodes_to_its_original(archive):
     assert dnacomp.decompress_bytes(archive.read_bytes()) == _original(archive).read_bytes()
 
 
-@pytest.mark.parametrize("archive", sorted(GOLDEN.glob("*.v2.L[15].dnac")), ids=lambda a: a.name)
+def _still_version_2(archive: Path) -> bool:
+    """Whether this version-2 golden's level still writes version 2 (no repeat model)."""
+    from dnacomp.models.levels import params_for_level
+
+    kind = "fastq" if archive.name.startswith("fastq") else "fasta"
+    return not params_for_level(int(archive.name[-6]), kind).rep.count
+
+
+def test_the_version_4_goldens_use_the_repeat_model_with_and_without_the_gru():
+    from dnacomp.archive import inspect_stream
+
+    v4 = sorted(GOLDEN.glob("*.v4.*dnac"))
+    assert len(v4) >= 5
+    gru = 0
+    for archive in v4:
+        with archive.open("rb") as f:
+            params = inspect_stream(f).params
+        assert params.get("rep_count"), archive.name
+        gru += bool(params.get("gru_mode"))
+    assert gru >= 1
+
+
+@pytest.mark.parametrize(
+    "archive", [a for a in sorted(GOLDEN.glob("*.v2.L[15].dnac")) if _still_version_2(a)], ids=lambda a: a.name
+)
 def test_archives_without_the_gru_are_still_written_byte_for_byte_as_version_2(archive):
-    """The GRU (version 3) must not change what the context models write: the same original
-    and level give the very same version-2 archive as when the goldens were made (after the
-    header, whose metadata names the writer's version)."""
+    """The GRU (version 3) and the repeat model (version 4) must not change what the context
+    models write: the same original and level give the very same version-2 archive as when the
+    goldens were made (after the header, whose metadata names the writer's version), wherever
+    the level does not use the repeat model (FASTA levels 1-2, every FASTQ level)."""
 
     def body(data: bytes) -> bytes:
         meta_len = struct.unpack_from("<I", data, len(MAGIC) + 2)[0]

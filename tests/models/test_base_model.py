@@ -17,7 +17,7 @@ from dnacomp.coding.arith import decode_bit, decode_init, encode_bit, encode_flu
 from dnacomp.errors import ArchiveError
 from dnacomp.models.basecodec import BaseDecoder, BaseEncoder
 from dnacomp.models.levels import DEFAULT_LEVEL, LEVEL_DESCRIPTIONS, params_for_level
-from dnacomp.models.params import GruParams, ModelParams
+from dnacomp.models.params import GruParams, ModelParams, RepeatParams
 
 LEVELS = list(range(1, 10))
 LAMBDA = CORPUS / "fasta" / "lambda_virus.fa.gz"
@@ -37,6 +37,7 @@ FULL = ModelParams(
     codon_extra=(1, 5),
     codon_decay=5,
     codon_ir=True,
+    rep=RepeatParams(count=8, kmer=8, bits=16, slots=3, starts=2),
 )
 
 
@@ -221,6 +222,19 @@ BAD = [
     dict(gru=GruParams(mode=2, seed=-1)),
     dict(gru=GruParams(mode=2, blend_lr=256)),
     dict(gru=GruParams(mode=2, hidden=4.0)),
+    dict(rep=RepeatParams(count=65)),
+    dict(rep=RepeatParams(count=-1)),
+    dict(rep=RepeatParams(count=8, kmer=7)),
+    dict(rep=RepeatParams(count=8, kmer=21)),
+    dict(rep=RepeatParams(count=8, bits=11)),
+    dict(rep=RepeatParams(count=8, bits=29)),
+    dict(rep=RepeatParams(count=8, slots=0)),
+    dict(rep=RepeatParams(count=8, slots=9)),
+    dict(rep=RepeatParams(count=8, miss_limit=0)),
+    dict(rep=RepeatParams(count=8, miss_limit=16)),
+    dict(rep=RepeatParams(count=8, starts=0)),
+    dict(rep=RepeatParams(count=8, starts=9)),
+    dict(rep=RepeatParams(count=8, bits=28, slots=8)),  # 8 GiB of k-mer table
 ]
 
 
