@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--tools",
         default="auto",
-        help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,naf (FASTA), "
+        help="peers, comma separated: gzip,bzip2,xz,zstd,mfcompress,geco3,jarvis3,naf (FASTA), "
         "fqzcomp,cram (FASTQ), or 'auto' for every peer of the file's format; "
         "missing ones are reported as not available (default: %(default)s)",
     )

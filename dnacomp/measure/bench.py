@@ -111,9 +111,10 @@ def _measure(name: str, level: str, plain: str, kind: str, work: str, repeat: in
         return Result(name, level, exact=peers.NOT_AVAILABLE, note=peers.NOT_AVAILABLE)
     tmp = tempfile.mkdtemp(prefix=f"{name}{level}-", dir=work)
     src = plain
-    if tool.prepare == "uppercase":
-        src = os.path.join(tmp, "input.upper")
-        peers.uppercase_copy(plain, src)
+    if tool.prepare:
+        make_copy, suffix = peers.PREPARE[tool.prepare]
+        src = os.path.join(tmp, "input" + suffix)
+        make_copy(plain, src)
     arc = os.path.join(work, f"{name}{level}.{tool.ext}")
     out = os.path.join(work, f"{name}{level}.out")
     ctimes, dtimes, rss = [], [], 0.0

@@ -86,7 +86,7 @@ class Tool:
     compress: Step
     decompress: Step
     exactness: str = EXACT_YES  # what a byte-exact run is reported as (EXACT_ACGT for ACGT-only)
-    prepare: str | None = None  # "uppercase": the tool gets an uppercased copy of the input
+    prepare: str | None = None  # a key of PREPARE: the tool gets that copy of the input, not the input
     note: str = ""  # why a run is not byte-exact: what the tool loses ("" = nothing known)
     executables: tuple[str, ...] = field(default=())
 
@@ -169,6 +169,19 @@ TOOLS: dict[str, Tool] = {
             "copy), so its size is a lower bound",
         ),
         Tool(
+            "jarvis3",
+            "JARVIS3 -l {level}",
+            ("fasta",),
+            "jc",
+            "27",
+            Step(("JARVIS3", "-l", "{level}", "{in}"), produces="{in}.jc"),
+            Step(("JARVIS3", "-d", "{in}"), produces="{in}.jd"),
+            exactness=EXACT_ACGT,
+            prepare="acgt",
+            note="ACGT only: no N runs, case, headers or layout (JARVIS3 codes the A/C/G/T of the sequence, "
+            "uppercased, as one line), so its size is a lower bound",
+        ),
+        Tool(
             "naf",
             "NAF -{level}",
             ("fasta",),
@@ -205,7 +218,7 @@ TOOLS: dict[str, Tool] = {
 OWN_TOOLS = tuple(name for name, tool in TOOLS.items() if set(tool.executables) == {DNACOMP})
 
 PEERS_FOR = {
-    "fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "naf"],
+    "fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "jarvis3", "naf"],
     "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "cram"],
 }
 
@@ -240,6 +253,20 @@ def uppercase_copy(src: str, dst: str) -> None:
     with open(src, "rb") as fi, open(dst, "wb") as fo:
         for block in iter(lambda: fi.read(1 << 20), b""):
             fo.write(block.upper())
+
+
+def acgt_copy(src: str, dst: str) -> None:
+    """What an ACGT-only tool that reads a bare sequence (JARVIS3) is given: the bytes that
+    ``acgt_projection_sha256`` hashes (sequence lines, uppercased, only A/C/G/T, no newlines)."""
+    keep = bytes(range(256)).translate(None, b"ACGT")
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        for line in fi:
+            if not line.startswith(b">"):
+                fo.write(line.upper().translate(None, keep))
+
+
+#: the copies a tool can ask for (``Tool.prepare``): how each is made, and its file suffix
+PREPARE = {"uppercase": (uppercase_copy, ".upper"), "acgt": (acgt_copy, ".acgt")}
 
 
 def sha256_file(path: str) -> str:

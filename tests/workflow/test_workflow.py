@@ -301,4 +301,7 @@ def test_peer_shell_commands_match_bench_argv():
     assert shell.endswith("/bin/gzip -9 -c /d/in.fa > /d/out.gz")
     geco = peers.TOOLS["geco3"]
     assert geco.decompress.produced("/a/x.co", "/a/x.out", "12") == "/a/x.de"
+    jarvis = peers.TOOLS["jarvis3"]
+    assert jarvis.compress.produced("/t/input.acgt", "/a/x.jc", "27") == "/t/input.acgt.jc"
+    assert jarvis.decompress.produced("/a/x.jc", "/a/x.out", "27") == "/a/x.jc.jd"
     assert os.path.basename(sys.executable) in " ".join(peers.resolve(peers.TOOLS["dnacomp"])["dnacomp"])

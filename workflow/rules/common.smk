@@ -188,8 +188,9 @@ def failure(log_path):
 
 
 def compress_input(wildcards):
-    if peers.TOOLS[wildcards.peer].prepare == "uppercase":
-        return f"results/prepared/{wildcards.file}/{wildcards.peer}-{wildcards.level}.upper"
+    prepare = peers.TOOLS[wildcards.peer].prepare
+    if prepare:
+        return f"results/prepared/{wildcards.file}/{wildcards.peer}-{wildcards.level}.{prepare}"
     return f"results/plain/{wildcards.file}"
 
 

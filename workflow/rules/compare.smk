@@ -43,16 +43,19 @@ checkpoint formats:
         write_formats(input, output[0])
 
 
-rule prepare_uppercase:
-    """ACGT-only tools (GeCo3) get an uppercased copy, made outside their timed step."""
+rule prepare_copy:
+    """ACGT-only tools get their copy of the input (GeCo3 an uppercased one, JARVIS3 the bare
+    A/C/G/T; peers.PREPARE), made outside their timed step."""
     input:
         "results/plain/{file}",
     output:
-        temp("results/prepared/{file}/{peer}-{level}.upper"),
+        temp("results/prepared/{file}/{peer}-{level}.{how}"),
     log:
-        "results/logs/{file}/{peer}-{level}.prepare.log",
+        "results/logs/{file}/{peer}-{level}.{how}.prepare.log",
+    wildcard_constraints:
+        how="|".join(peers.PREPARE),
     run:
-        peers.uppercase_copy(input[0], output[0])
+        peers.PREPARE[wildcards.how][0](input[0], output[0])
 
 
 # dnacomp itself ({own} = dnacomp, or dnacomp-gru for --model gru): `python -m dnacomp` of the

@@ -21,6 +21,7 @@ DISPLAY = {
     "dnacomp-gru": ("dnacomp --model gru", "-{level}"),
     "mfcompress": ("MFCompress", "-{level}"),
     "geco3": ("GeCo3", "-l {level}"),
+    "jarvis3": ("JARVIS3", "-l {level}"),
     "naf": ("NAF", "-{level}"),
     "fqzcomp": ("fqzcomp", "-s{level}+ -e -q3"),
     "cram": ("CRAM 3.1", "archive, level {level}"),
