@@ -83,7 +83,8 @@ def version_for(params: ModelParams) -> int:
 def read_header(f: BinaryIO) -> tuple[int, dict]:
     """An archive's header: (format version, metadata), the version refused before anything else
     is read when this code cannot read it, and the metadata refused when it asks for what its
-    version does not have (the GRU before version 3, the repeat model before 4). Each field is checked by ``check_meta``."""
+    version does not have (the GRU before version 3, the repeat model before 4). Each field is
+    checked by ``check_meta``."""
     version = read_version(f)
     if version not in READABLE_VERSIONS:
         raise ArchiveError(

@@ -16,11 +16,10 @@ ones were written before the GRU existed. A case that would come out as another 
 one asked for (level 9 with the GRU is version 4 now) is refused, not written under a wrong name.
 """
 
+import struct
 from pathlib import Path
 
 import dnacomp
-import struct
-
 from dnacomp.archive import CM_VERSION, GRU_VERSION, REPEAT_VERSION
 from dnacomp.container import MAGIC
 
