@@ -110,6 +110,7 @@ from .state import (
     AM2_STATES,
     HIST_MASK,
     MATCH_STATES,
+    REP_AGE_MAX,
     S_CGAP,
     S_CPH,
     S_HIST,
@@ -570,7 +571,7 @@ def rep_learn(cfg, tab, tmp, lut, n, sym, pos, new_hist):
         tab.rep_ptr[dst] = ptr
         tab.rep_dir[dst] = strand
         tab.rep_miss[dst] = miss
-        tab.rep_age[dst] = min(tab.rep_age[i] + 1, 65535)
+        tab.rep_age[dst] = min(tab.rep_age[i] + 1, REP_AGE_MAX)
         dst += 1
     return dst
 

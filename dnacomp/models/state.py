@@ -53,8 +53,9 @@ AM2_STATES = 2 * 256  # count-model map, nodes 1-2: hi x (count of the 0 base, o
 MATCH_STATES = 16 * 8  # match length bucket x misses among the last 8
 #: a repeat candidate's state: age bucket (8) x misses among its last 16 (0..16) x last outcome
 REP_STATES = 8 * 17 * 2
-#: a repeat candidate's age (bases followed, 0..65535) -> 8 buckets
-REP_AGE_BUCKET = bucket_table([0, 1, 4, 8, 16, 32, 64, 256], 65536)
+#: a repeat candidate's age (bases followed, kept at most REP_AGE_MAX) -> 8 buckets
+REP_AGE_MAX = 256
+REP_AGE_BUCKET = bucket_table([0, 1, 4, 8, 16, 32, 64, 256], REP_AGE_MAX + 1)
 #: the repeat vote's refinement map: contexts per node (candidates voting x agreement)
 REP_APM_CTX = 8 * 2
 #: match length (0..65535) -> 16 buckets, roughly logarithmic
