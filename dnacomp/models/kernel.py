@@ -23,7 +23,22 @@ then ``lo`` given ``hi``. For each decision:
    forwards and as a reverse complement. They are substitution tolerant: a mismatch does not end
    the match; only a majority of misses among the last 16 predictions does, so a repeat with point
    mutations keeps predicting after each SNP.
-5. Optionally a codon model (``codon_order``), for protein-coding DNA: six reading-frame
+5. The repeat model (``rep``, format version 4): up to ``rep.count`` candidates, each a pointer
+   into the history that predicts the base after an earlier copy of what was just seen, on
+   either strand. A table keeps, per ``rep.kmer``-mer, its ``rep.slots`` most recent followers;
+   each base, up to ``rep.starts`` copies per strand that no candidate follows yet are started
+   from it (looked up a base late, prefetched). A candidate's state (age x misses among its last
+   16 x last outcome) has a learned hit rate p; the candidates vote ln(3p / (1 - p)) for their
+   base, and the vote gives three mixer inputs (its log-odds for the decision, the same refined
+   by a map keyed by how many vote and whether they agree, and a map of how many candidates back
+   each side) and picks the second mixer's weight set (no candidate / one base / several).
+   After 2 misses in 3 a candidate tries the copy shifted by 1-3 bases either way (an indel in
+   one of the copies) and moves there if that matches the last 5 bases; more than
+   ``rep.miss_limit`` misses among its last 16 retire it. Human DNA is half interspersed repeats
+   (Alu, L1) in thousands of diverged copies: one pointer loses such a copy at every indel, a
+   vote of many finds the family's consensus. Worth 5.9% on 35 Mbases of human chrX at the
+   default level, 0.5% on bacteria (docs/repeat-model.md).
+6. Optionally a codon model (``codon_order``), for protein-coding DNA: six reading-frame
    hypotheses (3 phases x 2 strands) label every position with a frame label 0..5; a table of
    probabilities per (label, last ``codon_order`` bases) predicts with the label of the best
    hypothesis, whose score (bits spent, forgetting at rate 2^-``codon_decay``) is lowest. Only
@@ -32,15 +47,15 @@ then ``lo`` given ``hi``. For each decision:
    and ``codon_extra`` adds tables of other orders under the same label. Worth ~0.045 bits/base
    on a bacterial genome (ecoli 1.882 -> 1.830 with the mixer contexts below), neutral on
    non-coding DNA.
-6. Two logistic mixers (integer weights, online gradient step) combine the stretched
+7. Two logistic mixers (integer weights, online gradient step) combine the stretched
    probabilities; one picks its weight set by which orders have seen the context, the match
    state and how clearly the codon model's best frame beats the others, the other by the codon
    model's frame label and the last base (the order-3 context before the codon model). Their
    average goes through two adaptive probability maps (SSE) keyed by order-2 and order-6
    contexts, and the final probability is (2 * mixers + SSE1 + SSE2) / 4.
-7. With the GRU (``gru_mode`` 2), a small recurrent network mixes every model's prediction and
+8. With the GRU (``gru_mode`` 2), a small recurrent network mixes every model's prediction and
    those three, and an integer blend combines its prediction with the CM's.
-8. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
+9. The bit is coded by the binary arithmetic coder with the final 16-bit probability.
 
 Everything is integer arithmetic (``dnacomp.coding``) but the GRU, whose float64 is exact by
 construction (``gru.py``), so encoder and decoder, which run the very same kernel (``mode``
@@ -62,12 +77,14 @@ helper above it, inlined by LLVM (``inline="always"``), named for what it is. Fo
    prefetched) proposes the position after the last occurrence of the last ``match_min`` bases,
    forwards and as a reverse complement; ``match_expect`` gives each one's predicted base and
    state (length bucket x recent misses).
-3. ``codon_context``: the codon model's contexts under the frame label of the best of its six
+3. ``rep_find`` (start candidates from the k-mer table, record the last k-mer), ``rep_vote``
+   (every candidate's base and state, their vote); ``codon_context``: the codon model's
+   contexts under the frame label of the best of its six
    reading-frame hypotheses.
 4. Two binary decisions per base (``hi`` = A/C vs G/T, then ``lo``), each:
    - inputs (stretched probabilities): ``count_inputs`` (the counts, through an adaptive map per
      model and count state), ``prob_inputs``, ``codon_inputs``, ``match_input`` x 2, a constant
-     0 (the removed STCM's slot; docs/model-history.md) and a bias;
+     0 (the removed STCM's slot; docs/model-history.md), a bias and ``rep_inputs``;
    - ``gru_inputs`` (with the GRU): every input, the node and the last base, as floats;
    - two logistic mixers (``coding.mixer``), one weight set picked by which orders know the
      context, the match state and the codon frame's confidence, the other by the frame label
@@ -81,7 +98,8 @@ helper above it, inlined by LLVM (``inline="always"``), named for what it is. Fo
 5. ``count_update`` (forward contexts), ``ir_update`` (the inverted repeats: the previous base's
    reverse-complement contexts, queued and prefetched a base earlier), ``codon_learn`` (scores of
    all six frames, tables of the best), ``match_follow`` x 2 (verify, advance, give up after more
-   than 8 misses among the last 16).
+   than 8 misses among the last 16), ``rep_learn`` (every candidate's state learns, advances,
+   realigns or retires).
 
 State travels in four named bundles (``state.py``): ``cfg`` (the layout and hyperparameters),
 ``tab`` (everything learned, and the scalar state vector), ``lut`` (the constant tables) and
