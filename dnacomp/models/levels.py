@@ -6,7 +6,9 @@ and the README's levels table (``docs/make_docs.py``) are generated from it; wha
 measures is in docs/benchmarks.md (generated from the workflow's table) and, as measured when the
 levels were chosen, in docs/measurements-2026-11.md.
 
-What the levels trade: the codon model (the largest single gain on coding DNA), probability
+What the levels trade: the repeat model (levels 3-9: the largest gain on human DNA, 5.9% at the
+default, and the largest cost in speed, 2.4x at the default; docs/repeat-model.md), the codon
+model (the largest single gain on coding DNA), probability
 models of orders 2-8, inverted-repeat updates (one extra cache line per model and base), extra
 frame-specific codon tables, and hashed count models of orders 12-20 with larger tables and a
 longer match history, which pay on repetitive genomes. More count models than these made the
