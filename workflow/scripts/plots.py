@@ -28,7 +28,7 @@ TOOL_COLORS = {
     "zstd": "#17becf",
     "mfcompress": "#1f77b4",
     "geco3": "#9467bd",
-    "jarvis3": "#bcbd22",
+    "jarvis3": "#00a087",
     "naf": "#e377c2",
     "fqzcomp": "#2ca02c",
     "cram": "#ff7f0e",
