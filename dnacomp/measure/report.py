@@ -32,6 +32,11 @@ def describe_model(p: dict) -> str:
             + ")"
         )
     parts.append(f"tolerant match models on {p.get('match_min')}-mers")
+    if p.get("rep_count"):
+        parts.append(
+            f"repeat model ({p['rep_count']} candidates from {p.get('rep_kmer')}-mers, "
+            f"{p.get('rep_slots')} recent copies each)"
+        )
     mode = p.get("gru_mode", 0)
     if mode:
         role = {1: "as a model", 2: "as the mixer, blended with the CM", 3: "as a model and in the final blend"}.get(
@@ -58,12 +63,28 @@ def _reads_summary(stats: ArchiveStats) -> str:
     )
 
 
+def _level_text(stats: ArchiveStats) -> str:
+    """The level's description, or, when the archive's base model is not what this version's level
+    is (an archive written before the level changed), that it is an earlier form of it; the
+    "base model:" line says what it really holds."""
+    from ..models.levels import params_for_level
+
+    try:
+        now = params_for_level(stats.level, stats.kind).to_dict()
+    except ValueError:
+        return level_description(stats.level, stats.kind)
+    written = {k: v for k, v in stats.params.items() if not k.startswith("gru_")}
+    if written != now:
+        return "as an earlier dnacomp defined it; see the base model below"
+    return level_description(stats.level, stats.kind)
+
+
 def format_info(path: str, stats: ArchiveStats) -> str:
     """One archive: every stream's share, in bits per sequence symbol so streams add up."""
     total = sum(stats.stream_bytes.values())
     container = stats.archive_bytes - total if stats.archive_bytes else 0
     lines = [
-        f"{path}: {stats.kind.upper()}, level {stats.level} ({level_description(stats.level, stats.kind)})"
+        f"{path}: {stats.kind.upper()}, level {stats.level} ({_level_text(stats)})"
         f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
         f"{plural(stats.n_blocks, 'block')}, {plural(stats.n_records, 'record')}"
         + (f", {stats.n_members} concatenated archives" if stats.n_members > 1 else ""),

@@ -171,3 +171,16 @@ def test_model_gru_round_trips_and_info_names_it(fasta, capsys):
     res = run_cli("decompress", "-c", "-q", archive)
     assert res.returncode == 0 and res.stdout == FASTA
     assert run_cli("compress", "--model", "lstm", "-c", str(fasta)).returncode == 2
+
+
+def test_info_names_the_repeat_model_of_a_version_4_archive(capsys):
+    from paths import GOLDEN
+
+    assert main(["info", str(GOLDEN / "lambda_virus.fa.v4.L5.dnac")]) == 0
+    out = capsys.readouterr().out
+    assert "repeat model (12 candidates from 12-mers, 2 recent copies each)" in out
+    assert main(["info", str(GOLDEN / "lambda_virus.fa.v2.L5.dnac")]) == 0
+    out = capsys.readouterr().out
+    # level 5 has the repeat model now; this archive's level 5 did not, and info says so
+    assert "level 5 (as an earlier dnacomp defined it" in out
+    assert "repeat model" not in out.split("base model:")[1]
