@@ -419,39 +419,45 @@ def _rep_start(tab, n, ptr, strand):
 
 
 @njit(cache=True, inline="always")
+def _rep_start_from(cfg, tab, bucket, strand, prev, n):
+    """Start candidates on ``strand`` from one bucket's copies (newest first), at most
+    ``rep_starts``, skipping copies already followed and those outside the history. A forward
+    copy's follower is the base after it; a reverse one's the complement of the base before it.
+    Returns the number of candidates active."""
+    ring_size = 1 << cfg.ring_bits
+    k = cfg.rep_k
+    started = 0
+    for s in range(cfg.rep_slots):
+        c = np.int64(tab.rep_table[bucket + s])
+        if c == 0 or n >= cfg.rep_count or started >= cfg.rep_starts:
+            break
+        delta = (prev - c) & 0xFFFFFFFF
+        if strand == 0:
+            ptr = prev - delta + 1
+            ok = 0 < delta < ring_size - 2
+        else:
+            ptr = prev - delta - k - 2
+            ok = 0 < delta < ring_size - k - 4 and ptr >= 0
+        if ok and not _rep_following(tab, n, ptr, strand):
+            _rep_start(tab, n, ptr, strand)
+            n += 1
+            started += 1
+    return n
+
+
+@njit(cache=True, inline="always")
 def rep_find(cfg, tab, pos, hist, rc, n, rhf, rhr):
     """Start candidates from the buckets of the previous base's k-mer and of its reverse
     complement (looked up a base ago and prefetched since: their lines are cached), newest
     copies first, skipping copies already followed, at most ``rep_starts`` per strand; record
     the previous base's k-mer; look up and prefetch this base's buckets. Returns (candidates
     active, the two buckets)."""
-    ring_size = 1 << cfg.ring_bits
     t = tab.rep_table
     k = cfg.rep_k
     if rhf >= 0:
         prev = pos - 1
-        started = 0
-        for s in range(cfg.rep_slots):
-            c = np.int64(t[rhf + s])
-            if c == 0 or n >= cfg.rep_count or started >= cfg.rep_starts:
-                break
-            delta = (prev - c) & 0xFFFFFFFF
-            ptr = prev - delta + 1
-            if 0 < delta < ring_size - 2 and not _rep_following(tab, n, ptr, 0):
-                _rep_start(tab, n, ptr, 0)
-                n += 1
-                started += 1
-        started = 0
-        for s in range(cfg.rep_slots):
-            c = np.int64(t[rhr + s])
-            if c == 0 or n >= cfg.rep_count or started >= cfg.rep_starts:
-                break
-            delta = (prev - c) & 0xFFFFFFFF
-            ptr = prev - delta - k - 2
-            if 0 < delta < ring_size - k - 4 and ptr >= 0 and not _rep_following(tab, n, ptr, 1):
-                _rep_start(tab, n, ptr, 1)
-                n += 1
-                started += 1
+        n = _rep_start_from(cfg, tab, rhf, 0, prev, n)
+        n = _rep_start_from(cfg, tab, rhr, 1, prev, n)
         for s in range(cfg.rep_slots - 1, 0, -1):
             t[rhf + s] = t[rhf + s - 1]
         t[rhf] = np.uint32(prev & 0xFFFFFFFF)
