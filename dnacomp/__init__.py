@@ -6,7 +6,9 @@ errors); the command line uses nothing else of the coding stack.
 Files and bytes
     compress_file, decompress_file, test_file, archive_info, compress_bytes, decompress_bytes
 Streams (binary file objects; the command line's stdin/stdout)
-    compress_stream, decompress_stream, open_archive
+    compress_stream, decompress_stream, open_archive_file
+Random access (version-5 archives: records, regions, read ranges)
+    open_archive, memory_per_thread, known_input_size
 Names
     default_archive_name, default_restored_name, SUFFIX
 Levels and models
@@ -36,6 +38,9 @@ __all__ = [
     "compress_stream",
     "decompress_stream",
     "open_archive",
+    "open_archive_file",
+    "memory_per_thread",
+    "known_input_size",
     "default_archive_name",
     "default_restored_name",
     "SUFFIX",
@@ -71,7 +76,10 @@ if TYPE_CHECKING:
         decompress_stream,
         default_archive_name,
         default_restored_name,
+        known_input_size,
+        memory_per_thread,
         open_archive,
+        open_archive_file,
         test_file,
         warm_up,
     )

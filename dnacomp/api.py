@@ -84,27 +84,71 @@ def compress_stream(
     threads: int = 1,
     progress: Progress = None,
     model: str = DEFAULT_MODEL,
+    segment_size: int | None = None,
+    memory: int | None = None,
+    input_size: int | None = None,
 ) -> ArchiveStats:
     """Compresses the FASTA/FASTQ bytes read from ``src`` (plain; see ``fileio.open_input`` for
     gzip) into a .dnac archive written to ``dst``. ``source`` names the input in error messages;
-    ``threads`` > 1 codes the side streams beside the bases (the same archive for any number);
+    ``threads`` segments of ``segment_size`` input bytes are coded at once (the same archive for
+    any number; fewer when ``memory`` bytes do not hold that many, ``memory_per_thread``).
+    Without ``segment_size``, an input of known ``input_size`` is cut into equal segments of at
+    most 32 MiB, one of unknown size into 32 MiB ones;
     ``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     from .archive import compress_stream as compress
 
-    return compress(src, dst, level=level, source=source, threads=threads, progress=progress, model=model)
+    return compress(
+        src,
+        dst,
+        level=level,
+        source=source,
+        threads=threads,
+        progress=progress,
+        model=model,
+        segment_size=segment_size,
+        memory=memory,
+        input_size=input_size,
+    )
 
 
-def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None) -> ArchiveStats:
+def decompress_stream(
+    src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None, threads: int = 1
+) -> ArchiveStats:
     """Restores the original bytes of the archive read from ``src`` into ``dst`` (None: verify
     only, like ``gzip -t``). Every block is checked against its CRC before it is written, and the
     whole against the original's sha256: any mismatch is an ArchiveError. Concatenated archives
-    restore to the concatenation of their originals."""
+    restore to the concatenation of their originals. ``threads`` segments decode at once."""
     from .archive import decompress_stream as decompress
 
-    return decompress(src, dst, progress=progress)
+    return decompress(src, dst, progress=progress, threads=threads)
+
+
+def memory_per_thread(
+    level: int = DEFAULT_LEVEL, kind: str = "fasta", model: str = DEFAULT_MODEL, segment_size: int | None = None
+) -> int:
+    """Bytes one thread holds while coding at ``level``: its model tables and a segment's buffers."""
+    from .archive import SEGMENT_SIZE
+    from .models.levels import params_for_level
+    from .parallel import memory_per_worker
+
+    return memory_per_worker(params_for_level(level, kind, model).memory_bytes(), segment_size or SEGMENT_SIZE)
 
 
 def open_archive(path: str):
+    """A .dnac file opened for random access (``reader.ArchiveReader``), as a context manager:
+    ``records()``, ``fetch(name, begin, end)`` (0-based, end excluded, as pysam), ``reads(first,
+    last)`` and ``reads_named(names)`` for FASTQ; only the segments holding what is asked are
+    decoded. Version-5 archives only (the first with an index).
+
+        with dnacomp.open_archive("chr1.fa.dnac") as archive:
+            middle = archive.fetch("chr1", 100_000_000, 100_001_000)
+    """
+    from .reader import ArchiveReader
+
+    return ArchiveReader(path)
+
+
+def open_archive_file(path: str):
     """A binary reader of the archive ``path`` ("-" = standard input, which is not closed), as a
     context manager; a directory is a DnacompError."""
     if path == "-":
@@ -126,38 +170,79 @@ def compress_file(
     force: bool = False,
     progress: Progress = None,
     model: str = DEFAULT_MODEL,
+    segment_size: int | None = None,
+    memory: int | None = None,
 ) -> ArchiveStats:
     """Compresses the file ``path`` (plain or gzipped) into ``out_path`` (default: path + .dnac),
     written atomically and never over an existing file unless ``force``. ``model``: "cm"
-    (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
+    (context models) or "gru" (plus the online GRU: slower, a little smaller); ``threads``,
+    ``segment_size`` and ``memory`` as for ``compress_stream``."""
     out_path = out_path or default_archive_name(path)
     refuse_same_file(path, out_path)
     with open_input(path) as src, atomic_output(out_path, force) as dst:
-        return compress_stream(src, dst, level=level, source=path, threads=threads, progress=progress, model=model)
+        return compress_stream(
+            src,
+            dst,
+            level=level,
+            source=path,
+            threads=threads,
+            progress=progress,
+            model=model,
+            segment_size=segment_size,
+            memory=memory,
+            input_size=known_input_size(path),
+        )
+
+
+def known_input_size(path: str) -> int | None:
+    """The bytes of FASTA/FASTQ text an input holds, when known before reading it: a plain
+    regular file's size, or a single-member gzip file's ISIZE trailer (the size mod 2^32, so
+    files under 4 GiB); None for stdin, BGZF (many members), anything not a regular file, or a
+    trailer that cannot be right. Only the default segment size depends on it."""
+    import stat
+    import struct
+
+    if path == "-":
+        return None
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        with open(path, "rb") as f:
+            head = f.read(18)
+            if head[:2] != b"\x1f\x8b":
+                return st.st_size
+            if len(head) == 18 and head[3] & 4 and head[12:14] == b"BC":  # BGZF: ISIZE is one block's
+                return None
+            f.seek(-4, os.SEEK_END)
+            (size,) = struct.unpack("<I", f.read(4))
+    except OSError:
+        return None
+    return size if size >= st.st_size else None
 
 
 def decompress_file(
-    path: str, out_path: str | None = None, *, force: bool = False, progress: Progress = None
+    path: str, out_path: str | None = None, *, force: bool = False, progress: Progress = None, threads: int = 1
 ) -> ArchiveStats:
     """Restores the archive ``path`` into ``out_path`` (default: path without .dnac), verified,
     written atomically and never over an existing file unless ``force``."""
     out_path = out_path or default_restored_name(path)
     refuse_same_file(path, out_path)
-    with open_archive(path) as src, atomic_output(out_path, force) as dst:
-        return decompress_stream(src, dst, progress=progress)
+    with open_archive_file(path) as src, atomic_output(out_path, force) as dst:
+        return decompress_stream(src, dst, progress=progress, threads=threads)
 
 
-def test_file(path: str, progress: Progress = None) -> ArchiveStats:
+def test_file(path: str, progress: Progress = None, threads: int = 1) -> ArchiveStats:
     """Decodes and verifies an archive without writing anything (``gzip -t``)."""
-    with open_archive(path) as src:
-        return decompress_stream(src, None, progress=progress)
+    with open_archive_file(path) as src:
+        return decompress_stream(src, None, progress=progress, threads=threads)
 
 
 def archive_info(path: str) -> ArchiveStats:
     """The stream sizes of an archive, read and checked without decoding it (``dnacomp info``)."""
     from .archive import inspect_stream
 
-    with open_archive(path) as src:
+    with open_archive_file(path) as src:
         stats = inspect_stream(src)
     if path != "-":
         stats.archive_bytes = os.path.getsize(path)
@@ -169,7 +254,7 @@ def compress_bytes(data: bytes, *, level: int = DEFAULT_LEVEL, threads: int = 1,
     from .archive import compress_stream as compress
 
     out = io.BytesIO()
-    compress(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model)
+    compress(io.BytesIO(data), out, level=level, source="<bytes>", threads=threads, model=model, input_size=len(data))
     return out.getvalue()
 
 

@@ -18,8 +18,7 @@ import time
 import typing
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import nullcontext
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -28,36 +27,48 @@ from .container import (
     MAX_BLOCK_RAW,
     Block,
     Footer,
+    IndexSection,
     check_footer,
     describe_size,
+    footer_size,
     next_member,
     read_block_or_footer,
-    read_meta,
+    read_meta_sized,
     read_version,
     write_block,
     write_footer,
     write_header,
+    write_index,
 )
 from .errors import ArchiveError, DnacompError
 from .fileio import sniff_stream, write_fully
 from .formats import PARSERS, UNPARSERS
 from .formats.chunks import iter_chunks
 from .formats.detect import detect_format
+from .formats.records import RecordScanner
 from .formats.streams import ChunkStreams
+from .index import ArchiveIndex, SegmentEntry, pack_index, unpack_index
 from .models.levels import DEFAULT_LEVEL, DEFAULT_MODEL, params_for_level
 from .models.params import ModelParams
+from .parallel import InOrder, locked, workers_for
 from .version import __version__
 
 if TYPE_CHECKING:  # the kernels (numba) are imported when a stream is coded, not for `dnacomp info`
-    from .models.basecodec import BaseDecoder, BaseEncoder
+    from .models.basecodec import BaseDecoder
 
 BASES = "bases"
-CHUNK_SIZE = 8 << 20
+#: the default segment size (bytes of input), chosen by measurement (docs/segments.md): what
+#: it costs against one segment (dm3 at -5: 4 MiB +2.2%, 8 MiB +1.5%, 16 MiB +1.0%) against
+#: how many cores a genome can use; an input of known size is cut into equal segments of at most
+#: this size (``balanced_segment_size``)
+SEGMENT_SIZE = 32 << 20
+MIN_SEGMENT_SIZE = 1
+MAX_SEGMENT_SIZE = 1 << 32
 
 # --- the format versions: which are written, which are read, and what each means --------------
 # (the container frames a version number; what it means is decided here)
 
-FORMAT_VERSION = 4  # the newest version written
+FORMAT_VERSION = 5  # the version written
 #: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
 #: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
 #: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
@@ -65,22 +76,24 @@ FORMAT_VERSION = 4  # the newest version written
 #: keep reading them; a GRU archive is version 3, so that those versions refuse it clearly
 #: instead of decoding it without the GRU. 4 added the many-candidate repeat model (the rep_*
 #: base-model parameters, models/kernel.py), with or without the GRU; the same rule applies: only
-#: archives that use it are version 4.
-READABLE_VERSIONS = (1, 2, 3, 4)
+#: archives that use it are version 4. 5 made every block an independent *segment* (the model
+#: state starts cold in each) and added the index section and the longer footer (container.py,
+#: index.py); every archive is written as version 5, whatever models it uses, since the index
+#: and the segments are what every reader now relies on (docs/format.md).
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
+SEGMENTED_VERSION = 5
 CM_VERSION = 2  # what archives without the GRU and the repeat model are written as
 GRU_VERSION = 3  # the first version whose base model may use the GRU
 REPEAT_VERSION = 4  # the first version whose base model may use the repeat model
 
 
-def version_for(params: ModelParams) -> int:
-    """The format version an archive of these base-model parameters is written as: the oldest
-    that has every model they use, so that older dnacomp versions read what they can."""
-    if params.rep.count:
-        return REPEAT_VERSION
-    return GRU_VERSION if params.gru.mode else CM_VERSION
-
-
 def read_header(f: BinaryIO) -> tuple[int, dict]:
+    """``read_header_sized`` without the size."""
+    version, meta, _ = read_header_sized(f)
+    return version, meta
+
+
+def read_header_sized(f: BinaryIO) -> tuple[int, dict, int]:
     """An archive's header: (format version, metadata), the version refused before anything else
     is read when this code cannot read it, and the metadata refused when it asks for what its
     version does not have (the GRU before version 3, the repeat model before 4). Each field is
@@ -91,13 +104,13 @@ def read_header(f: BinaryIO) -> tuple[int, dict]:
             f"archive format version {version} is not supported "
             f"(this dnacomp reads versions {', '.join(map(str, READABLE_VERSIONS))})"
         )
-    meta = read_meta(f, version)
+    meta, size = read_meta_sized(f, version)
     base_model = meta.get("base_model")
     if version < GRU_VERSION and isinstance(base_model, dict) and base_model.get("gru_mode"):
         raise ArchiveError(f"corrupt header (GRU parameters in a version-{version} archive)")
     if version < REPEAT_VERSION and isinstance(base_model, dict) and any(k.startswith("rep_") for k in base_model):
         raise ArchiveError(f"corrupt header (repeat-model parameters in a version-{version} archive)")
-    return version, meta
+    return version, meta, size
 
 
 Progress = Callable[[int], None] | None
@@ -121,6 +134,8 @@ class ArchiveStats:
     seconds: float = 0.0
     params: dict = field(default_factory=dict)
     n_members: int = 1  # concatenated archives
+    version: int = 0  # the format version (the first archive's, when concatenated)
+    segment_size: int = 0  # version 5: what the segments were cut by
 
     @property
     def bits_per_base(self) -> float:
@@ -172,48 +187,115 @@ def compress_stream(
     source: str = "<stdin>",
     threads: int = 1,
     progress: Progress = None,
-    chunk_size: int = CHUNK_SIZE,
+    segment_size: int | None = None,
     model: str = DEFAULT_MODEL,
+    memory: int | None = None,
+    input_size: int | None = None,
 ) -> ArchiveStats:
-    """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``."""
+    """Compresses FASTA/FASTQ bytes from ``src`` into a .dnac archive written to ``dst``.
+
+    The input is cut into segments of about ``segment_size`` bytes (whole records where they
+    fit, ``formats.chunks``), each coded from the same cold model state; ``threads`` segments
+    are coded at once (``parallel.workers_for`` lowers that to fit ``memory``). The cut points
+    depend on the input and ``segment_size`` only, so every thread count writes the same bytes.
+    Without ``segment_size``, ``input_size`` (the input's bytes, when known) chooses it
+    (``balanced_segment_size``)."""
+    if segment_size is None:
+        segment_size = balanced_segment_size(input_size)
+    check_segment_size(segment_size)
     params_for_level(level, model=model)  # a bad level or model fails before any input is read
     head, src = sniff_stream(src)
     kind = detect_format(head, source)
     params = params_for_level(level, kind, model)
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
-    meta = {"kind": kind, "level": level, "base_model": params.to_dict(), "writer": f"dnacomp {__version__}"}
-    write_header(out, meta, version_for(params))
+    meta = {
+        "kind": kind,
+        "level": level,
+        "base_model": params.to_dict(),
+        "segment_size": segment_size,
+        "writer": f"dnacomp {__version__}",
+    }
+    write_header(out, meta, FORMAT_VERSION)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
-    from .models.basecodec import BaseEncoder
-
-    encoder = BaseEncoder(params)
+    scanner = RecordScanner() if kind == "fasta" else None
+    index = ArchiveIndex()
+    workers = workers_for(threads, params.memory_bytes(), segment_size, memory)
+    report = locked(progress)
     started = time.perf_counter()
-    pool_cm = ThreadPoolExecutor(max_workers=threads - 1) if threads > 1 else nullcontext(None)
-    with pool_cm as pool:
-        index = 0
-        for chunk, first_line, first_record in iter_chunks(src, kind, source, chunk_size):
+
+    def code(number: int, chunk: bytes, first_line: int, first_record: int, side: Executor | None) -> Block:
+        raw_len, raw_crc = len(chunk), zlib.crc32(chunk)
+        streams = parse(chunk, source, first_line, first_record)
+        del chunk
+        return _encode_block(number, raw_len, raw_crc, streams, params, side, report)
+
+    def write(block: Block, scanned: tuple[int, int] | None) -> None:
+        entry = _segment_entry(out.count, block)
+        if scanned is not None:
+            residues, entry.n_headers = scanned
+            if residues != block.n_symbols:  # the index would lie
+                raise DnacompError(
+                    f"{source}: segment {block.index} has {block.n_symbols} residues by the parser, "
+                    f"{residues} by the index (please report this)"
+                )
+        index.segments.append(entry)
+        write_block(out, block)
+        stats.input_bytes += block.raw_len
+        stats.n_symbols += block.n_symbols
+        stats.n_bases += block.streams[BASES][0]
+        stats.n_records += block.n_records
+        stats.n_blocks += 1
+        for name, (raw, coded) in block.streams.items():
+            stats.add_stream(name, raw, coded)
+
+    with InOrder(workers, side_threads=threads - 1) as pipeline:
+        number = 0
+        for chunk, first_line, first_record in iter_chunks(src, kind, source, segment_size):
             _check_chunk_size(chunk, source, first_line)
             sha.update(chunk)
-            raw_len, raw_crc = len(chunk), zlib.crc32(chunk)
-            streams = parse(chunk, source, first_line, first_record)
-            del chunk  # the only reference (iter_chunks keeps none): a long read's chunk is freed here
-            block = _encode_block(index, raw_len, raw_crc, streams, encoder, pool, progress)
-            write_block(out, block)
-            index += 1
-            stats.input_bytes += raw_len
-            stats.n_symbols += streams.n_symbols
-            stats.n_bases += len(streams.bases)
-            stats.n_records += streams.n_records
-            stats.n_blocks += 1
-            for name, (raw, coded) in block.streams.items():
-                stats.add_stream(name, raw, coded)
-            del streams, block  # not held while the next chunk is read (it may be a long read)
-    write_footer(out, Footer(stats.n_blocks, stats.input_bytes, sha.digest()))
+            scanned = (scanner.feed(chunk), scanner.headers_fed[-1]) if scanner is not None else None
+            box = [chunk]
+            del chunk  # the pipeline holds the only reference: a long read's chunk is freed once parsed
+            for block, done in pipeline.submit(code, (number, box.pop(), first_line, first_record), scanned):
+                write(block, done)
+            number += 1
+        for block, done in pipeline.drain():
+            write(block, done)
+    if scanner is not None:
+        index.records = scanner.records
+    index_len = write_index(out, pack_index(index))
+    footer = Footer(stats.n_blocks, stats.input_bytes, sha.digest(), index_len, out.count + footer_size(FORMAT_VERSION))
+    write_footer(out, footer, FORMAT_VERSION)
     stats.archive_bytes = out.count
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _segment_entry(offset: int, block: Block) -> SegmentEntry:
+    """A block's index entry, as far as the block alone tells (the header count is the scanner's)."""
+    headers = block.streams.get("headers")
+    crc = zlib.crc32(headers[1]) if headers is not None else 0
+    return SegmentEntry(offset, block.raw_len, block.n_symbols, block.n_records, 0, crc)
+
+
+def balanced_segment_size(input_size: int | None, target: int = SEGMENT_SIZE) -> int:
+    """The segment size for an input of ``input_size`` bytes (None: unknown, a pipe or gzip):
+    the fewest segments of at most ``target`` bytes, made equal, so that a 55 MB genome is two
+    segments of 28 MB (both cores busy to the end) rather than 32 + 23. A little slack keeps a
+    record that starts just before the cut from spilling a tiny third segment. It depends on the
+    input alone, never on the thread count, and the archive records it."""
+    if not input_size or input_size <= target:
+        return target
+    n = -(-input_size // target)
+    even = -(-input_size // n)
+    return min(MAX_SEGMENT_SIZE, even + even // 32)
+
+
+def check_segment_size(segment_size: int) -> None:
+    if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
+        raise DnacompError(f"segment size {segment_size} is out of range {MIN_SEGMENT_SIZE}..{MAX_SEGMENT_SIZE} bytes")
 
 
 def _check_chunk_size(chunk: bytes, source: str, first_line: int) -> None:
@@ -232,10 +314,14 @@ def _encode_block(
     raw_len: int,
     raw_crc: int,
     streams: ChunkStreams,
-    encoder: BaseEncoder,
+    params: ModelParams,
     pool: Executor | None,
     progress: Progress,
 ) -> Block:
+    """One segment, coded from the cold model state of ``params``."""
+    from .models.basecodec import BaseEncoder
+
+    encoder = BaseEncoder(params)
     n_bases = len(streams.bases)
     # the progress bar counts input bytes; bases are nearly all of them
     scale = raw_len / n_bases if n_bases else 0.0
@@ -309,7 +395,7 @@ def _check_param(name: str, value) -> None:
             raise ArchiveError(f"corrupt header ({where} must be an integer, not {_json_type(item)})")
 
 
-def check_meta(meta: dict) -> tuple[str, int, ModelParams]:
+def check_meta(meta: dict, version: int = SEGMENTED_VERSION - 1) -> tuple[str, int, ModelParams]:
     """The one check of a header's metadata (as ``container.parse_meta`` returns it): every field
     used, by type and range, before anything uses it. Returns kind, level and model parameters;
     anything else is an ArchiveError naming the field.
@@ -318,7 +404,14 @@ def check_meta(meta: dict) -> tuple[str, int, ModelParams]:
     base_model (an object of exactly the ModelParams fields, each of its declared type; ranges
     and consistency by ``ModelParams.validate``). Other top-level keys are read by nothing and
     ignored, so that a newer writer may add informational ones; an unknown base-model parameter
-    is refused, since the decoder could not match it."""
+    is refused, since the decoder could not match it. From version 5 on, segment_size (the
+    integer the segments were cut by) is required."""
+    if version >= SEGMENTED_VERSION:
+        size = meta.get("segment_size")
+        if type(size) is not int:
+            raise ArchiveError(f"corrupt header (segment_size must be an integer, not {_json_type(size)})")
+        if not MIN_SEGMENT_SIZE <= size <= MAX_SEGMENT_SIZE:
+            raise ArchiveError(f"corrupt header (segment_size {size} is out of range)")
     if "kind" not in meta:
         raise ArchiveError("corrupt header (no content kind)")
     kind = meta["kind"]
@@ -362,14 +455,17 @@ def _remaining(f: BinaryIO) -> int | None:
         return None
 
 
-def decompress_stream(src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None) -> ArchiveStats:
+def decompress_stream(
+    src: BinaryIO, dst: BinaryIO | None, *, progress: Progress = None, threads: int = 1
+) -> ArchiveStats:
     """Restores the original bytes into ``dst`` (None: verify only, like ``gzip -t``).
 
     Each block is checked against its CRC before it is written, and the whole output against the
     sha256 of the original at the end; any mismatch raises ArchiveError. Concatenated archives
     restore to the concatenation of their originals, each verified on its own.
     """
-    return _each_member(src, lambda member: _decompress_member(member, dst, progress))
+    report = locked(progress)
+    return _each_member(src, lambda member: _decompress_member(member, dst, report, threads))
 
 
 def _each_member(src: BinaryIO, read_member: Callable[[BinaryIO], ArchiveStats]) -> ArchiveStats:
@@ -379,37 +475,110 @@ def _each_member(src: BinaryIO, read_member: Callable[[BinaryIO], ArchiveStats])
     return total
 
 
-def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress) -> ArchiveStats:
-    _, meta = read_header(src)
-    kind, level, params = check_meta(meta)
+def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress, threads: int = 1) -> ArchiveStats:
+    version, meta, header_bytes = read_header_sized(src)
+    kind, level, params = check_meta(meta, version)
     unparse = UNPARSERS[kind]
     from .models.basecodec import BaseDecoder
 
-    decoder = BaseDecoder(params)
+    segmented = version >= SEGMENTED_VERSION
+    shared = None if segmented else BaseDecoder(params)  # before v5 the state runs through all blocks
     sha = hashlib.sha256()
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
+    check = _IndexCheck(kind, header_bytes) if segmented else None
     started = time.perf_counter()
-    index = 0
-    while True:
-        item = read_block_or_footer(src, index, _remaining(src))
-        if isinstance(item, Footer):
-            break
-        chunk = _decode_block(item, kind, unparse, decoder)
+    workers = workers_for(threads, params.memory_bytes(), meta.get("segment_size", 0), None) if segmented else 1
+
+    def decode(block: Block, side: Executor | None) -> bytes:
+        return decode_block(block, kind, unparse, shared if shared is not None else BaseDecoder(params))
+
+    def write(chunk: bytes, block: Block) -> None:
         sha.update(chunk)
         if dst is not None:
             write_fully(dst, chunk)
+        if check is not None:
+            check.add(block, chunk)
         stats.input_bytes += len(chunk)
-        stats.n_symbols += item.n_symbols
-        stats.n_records += item.n_records
+        stats.n_symbols += block.n_symbols
+        stats.n_records += block.n_records
+        stats.n_blocks += 1
         if progress is not None:
             progress(len(chunk))
-        index += 1
+
+    section = None
+    with InOrder(workers) as pipeline:
+        index = 0
+        while True:
+            item = read_block_or_footer(src, index, _remaining(src), version)
+            if isinstance(item, IndexSection):
+                section = item
+                continue
+            if isinstance(item, Footer):
+                break
+            if section is not None:
+                raise ArchiveError(f"corrupt archive (block {index} after the index)")
+            _check_block(item)
+            info = _BlockInfo.of(item, check.position if check is not None else 0)
+            if check is not None:
+                check.position += item.size
+            for chunk, block in pipeline.submit(decode, (item,), info):
+                write(chunk, block)
+            index += 1
+        for chunk, block in pipeline.drain():
+            write(chunk, block)
     check_footer(item, index, stats.input_bytes)
+    if check is not None:
+        check.finish(section, item)
     if sha.digest() != item.sha256:
         raise ArchiveError("sha256 of the restored data does not match the original")
-    stats.n_blocks = index
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+@dataclass
+class _BlockInfo:
+    """What is kept of a block once its payloads went to a worker (they are freed with it)."""
+
+    index: int
+    raw_len: int
+    n_symbols: int
+    n_records: int
+    entry: SegmentEntry
+
+    @classmethod
+    def of(cls, block: Block, offset: int) -> _BlockInfo:
+        return cls(block.index, block.raw_len, block.n_symbols, block.n_records, _segment_entry(offset, block))
+
+
+class _IndexCheck:
+    """Rebuilds the index from the blocks as they are restored and compares it with the one the
+    archive holds, so that `decompress` and `test` vouch for what `extract` will trust."""
+
+    def __init__(self, kind: str, header_size: int):
+        self.scanner = RecordScanner() if kind == "fasta" else None
+        self.index = ArchiveIndex()
+        self.position = header_size
+
+    def add(self, block: _BlockInfo, chunk: bytes) -> None:
+        if self.scanner is not None:
+            self.scanner.feed(chunk)
+            block.entry.n_headers = self.scanner.headers_fed[-1]
+        self.index.segments.append(block.entry)
+
+    def finish(self, section: IndexSection | None, footer: Footer) -> None:
+        if section is None:
+            raise ArchiveError("corrupt archive (no index)")
+        stored = unpack_index(section.packed)
+        if self.scanner is not None:
+            self.index.records = self.scanner.records
+            if len(stored.records) == len(self.index.records):
+                stored.attach_headers([r.header for r in self.index.records])
+        if stored != self.index:
+            raise ArchiveError("corrupt index (it does not describe the segments it follows)")
+        if footer.index_len != section.size or footer.member_len != self.position + section.size + footer_size(
+            SEGMENTED_VERSION
+        ):
+            raise ArchiveError("corrupt footer (index or archive size does not match)")
 
 
 def _check_block(block: Block) -> None:
@@ -420,7 +589,7 @@ def _check_block(block: Block) -> None:
         raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
 
 
-def _decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+def decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
     _check_block(block)
     n_bases, coded = block.streams[BASES]
     bases = decoder.decode(coded, n_bases)
@@ -450,14 +619,22 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
 
 
 def _inspect_member(src: BinaryIO) -> ArchiveStats:
-    _, meta = read_header(src)
-    kind, level, _ = check_meta(meta)
-    stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
+    version, meta, position = read_header_sized(src)
+    kind, level, _ = check_meta(meta, version)
+    stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"], version=version)
+    stats.segment_size = meta.get("segment_size", 0)
+    segments = []
+    section = None
     index = 0
     while True:
-        item = read_block_or_footer(src, index, _remaining(src))
+        item = read_block_or_footer(src, index, _remaining(src), version)
+        if isinstance(item, IndexSection):
+            section = item
+            continue
         if isinstance(item, Footer):
             break
+        if section is not None:
+            raise ArchiveError(f"corrupt archive (block {index} after the index)")
         stats.n_symbols += item.n_symbols
         stats.n_records += item.n_records
         stats.input_bytes += item.raw_len
@@ -465,7 +642,33 @@ def _inspect_member(src: BinaryIO) -> ArchiveStats:
         stats.n_bases += item.streams[BASES][0]
         for name, (raw, coded) in item.streams.items():
             stats.add_stream(name, raw, coded)
+        segments.append(_segment_entry(position, item))
+        position += item.size
         index += 1
     check_footer(item, index, stats.input_bytes)
+    if version >= SEGMENTED_VERSION:
+        _check_index_framing(section, item, segments, position, kind, stats.n_records)
     stats.n_blocks = index
     return stats
+
+
+def _check_index_framing(
+    section: IndexSection | None, footer: Footer, segments: list, position: int, kind: str, n_records: int
+) -> None:
+    """What `info` can check of the index without decoding: its segments, its record count and
+    the footer's sizes (the records' names and lengths are checked by `test`)."""
+    if section is None:
+        raise ArchiveError("corrupt archive (no index)")
+    index = unpack_index(section.packed)
+    for entry, stored in zip(segments, index.segments):
+        entry.n_headers = stored.n_headers  # the one thing only decoding could check
+    if kind == "fasta" and sum(s.n_headers for s in index.segments) != len(index.records):
+        raise ArchiveError("corrupt index (its header counts do not match its records)")
+    if index.segments != segments:
+        raise ArchiveError("corrupt index (it does not describe the segments it follows)")
+    if kind == "fasta" and len(index.records) > n_records or kind == "fastq" and index.records:
+        raise ArchiveError("corrupt index (more records than the segments hold)")
+    if footer.index_len != section.size or footer.member_len != position + section.size + footer_size(
+        SEGMENTED_VERSION
+    ):
+        raise ArchiveError("corrupt footer (index or archive size does not match)")

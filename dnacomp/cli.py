@@ -34,6 +34,9 @@ examples:
   dnacomp decompress -c chr1.fa.dnac | head
   dnacomp info chr1.fa.dnac              size of each stream in bits/base
   dnacomp test chr1.fa.dnac              decode and verify checksums, write nothing
+  dnacomp extract chr1.fa.dnac chr1:1000001-1001000   one region (samtools faidx syntax), decoding one segment
+  dnacomp extract reads.fq.dnac '#1000-1999'         reads 1000..1999 of a FASTQ archive
+  dnacomp compress -T 8 genome.fa        8 segments at once (same archive for any -T)
   dnacomp bench chr1.fa                  levels and peer compressors on the same file
   dnacomp warmup                         compile the kernels for this CPU ahead (e.g. in a container build)
 """
@@ -97,7 +100,25 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="N",
-        help="threads for the side streams beside the base model (same archive for any N)",
+        help="segments coded at once (the same archive for any N); each thread holds its model "
+        "tables and a segment's buffers: " + _thread_memory_text(),
+    )
+    comp.add_argument(
+        "--segment-size",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="input bytes per independently coded segment (K, M, G suffixes). Default: a plain "
+        "file is cut into equal segments of at most 32M, stdin and gzip input into 32M ones. "
+        "Larger costs less ratio; smaller spreads a file over more threads and lets `extract` "
+        "decode less. Recorded in the archive; the thread count never changes it",
+    )
+    comp.add_argument(
+        "--memory",
+        type=parse_size,
+        default=None,
+        metavar="LIMIT",
+        help="use fewer threads than -T when that many would need more than LIMIT (e.g. 4G); never fewer than one",
     )
     comp.set_defaults(level=DEFAULT_LEVEL, func=cmd_compress)
 
@@ -109,15 +130,47 @@ def build_parser() -> argparse.ArgumentParser:
         description="Restore the original files, verified against their checksums.",
     )
     dec.add_argument("files", nargs="+", metavar="FILE", help=".dnac archives ('-' = stdin)")
+    dec.add_argument("-T", "--threads", type=int, default=1, metavar="N", help="segments decoded at once")
     dec.set_defaults(func=cmd_decompress)
 
     info = sub.add_parser("info", help="stream sizes and bits/base of archives")
     info.add_argument("files", nargs="+", metavar="FILE", help="archives ('-' = stdin)")
+    info.add_argument(
+        "--records",
+        action="store_true",
+        help="list the records (FASTA: name and length) or segments (FASTQ: read ranges)",
+    )
     info.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     info.set_defaults(func=cmd_info)
 
+    ext = sub.add_parser(
+        "extract",
+        aliases=["x"],
+        help="regions or reads out of an archive, decoding only their segments",
+        description="Write regions of a FASTA archive as samtools faidx does (REGION = name, "
+        "name:beg or name:beg-end, 1-based and inclusive; output lines as wide as the "
+        "record's), or reads of a FASTQ archive by number ('#from-to', 1-based) or by name "
+        "(-n). Only the segments holding them are decoded (-v says how many). Needs a "
+        "version-5 archive, a file (not a pipe).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ext.add_argument("archive", metavar="ARCHIVE", help="a .dnac file")
+    ext.add_argument("regions", nargs="*", metavar="REGION", help="FASTA regions, or FASTQ read ranges '#from-to'")
+    ext.add_argument("-r", "--region-file", metavar="PATH", help="regions (or read ranges), one per line")
+    ext.add_argument("-n", "--names", metavar="PATH", help="FASTQ: the reads named in PATH, one name per line")
+    ext.add_argument(
+        "-i", "--reverse-complement", action="store_true", help="FASTA: reverse complement (header gets '/rc')"
+    )
+    ext.add_argument("--fai", action="store_true", help="write the original file's .fai index (samtools faidx) instead")
+    ext.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of standard output")
+    ext.add_argument("-f", "--force", action="store_true", help="overwrite an existing -o file")
+    ext.add_argument("-v", "--verbose", action="store_true", help="say how many segments were decoded")
+    ext.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    ext.set_defaults(func=cmd_extract)
+
     test = sub.add_parser("test", aliases=["t"], help="decode and verify archives, write nothing")
     test.add_argument("files", nargs="+", metavar="FILE", help="archives ('-' = stdin)")
+    test.add_argument("-T", "--threads", type=int, default=1, metavar="N", help="segments decoded at once")
     test.add_argument("-q", "--quiet", action="store_true", help="print nothing for archives that pass")
     test.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     test.set_defaults(func=cmd_test)
@@ -155,6 +208,30 @@ def build_parser() -> argparse.ArgumentParser:
     warm.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     warm.set_defaults(func=cmd_warmup)
     return parser
+
+
+_SIZE_SUFFIXES = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """'8M' -> 8388608: a byte count with an optional K/M/G/T suffix (powers of 1024; 'B', 'iB'
+    tolerated)."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (e.g. 8M, 512K, 4G)")
+    value = int(float(m.group(1)) * _SIZE_SUFFIXES[m.group(2)])
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"bad size {text!r} (must be at least 1 byte)")
+    return value
+
+
+def _thread_memory_text() -> str:
+    from .api import DEFAULT_LEVEL, memory_per_thread
+
+    per = {lv: memory_per_thread(lv) >> 20 for lv in (1, DEFAULT_LEVEL, 9)}
+    return ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items()) + " per thread (FASTA)"
 
 
 def _progress_bar(total: int | None, desc: str, quiet: bool):
@@ -246,7 +323,7 @@ def _stdout_writer():
 
 
 def cmd_compress(args) -> int:
-    from .api import compress_stream, default_archive_name
+    from .api import compress_stream, default_archive_name, known_input_size
     from .fileio import atomic_output, copy_mode, open_input
 
     def work(job: Job) -> None:
@@ -254,7 +331,16 @@ def cmd_compress(args) -> int:
         if job.output is None and sys.stdout.isatty() and not args.force:
             raise DnacompError("compressed data not written to a terminal; use -f to force, or -o")
         with open_input(path) as src, _progress_bar(_input_size(path), os.path.basename(source), args.quiet) as bar:
-            options = dict(level=args.level, source=source, threads=args.threads, progress=bar.update, model=args.model)
+            options = dict(
+                level=args.level,
+                source=source,
+                threads=args.threads,
+                progress=bar.update,
+                model=args.model,
+                segment_size=args.segment_size,
+                memory=args.memory,
+                input_size=known_input_size(path),
+            )
             if job.output is None:
                 dst = _stdout_writer()
                 stats = compress_stream(src, dst, **options)
@@ -279,19 +365,22 @@ def cmd_compress(args) -> int:
 
 
 def cmd_decompress(args) -> int:
-    from .api import decompress_stream, default_restored_name, open_archive
+    from .api import decompress_stream, default_restored_name, open_archive_file
     from .fileio import atomic_output, copy_mode
+
+    if args.threads < 1:
+        raise DnacompError("--threads must be at least 1")
 
     def work(job: Job) -> None:
         path, source = job.source, display_name(job.source)
-        with open_archive(path) as src, _progress_bar(None, os.path.basename(source), args.quiet) as bar:
+        with open_archive_file(path) as src, _progress_bar(None, os.path.basename(source), args.quiet) as bar:
             if job.output is None:
                 dst = _stdout_writer()
-                stats = decompress_stream(src, dst, progress=bar.update)
+                stats = decompress_stream(src, dst, progress=bar.update, threads=args.threads)
                 dst.flush()
             else:
                 with atomic_output(job.output, args.force) as out:
-                    stats = decompress_stream(src, out, progress=bar.update)
+                    stats = decompress_stream(src, out, progress=bar.update, threads=args.threads)
                 if path != "-":
                     copy_mode(path, job.output)
         if args.verbose:
@@ -309,8 +398,11 @@ def cmd_test(args) -> int:
     from .api import test_file
     from .measure.report import plural
 
+    if args.threads < 1:
+        raise DnacompError("--threads must be at least 1")
+
     def work(path: str) -> None:
-        stats = test_file(path)
+        stats = test_file(path, threads=args.threads)
         if not args.quiet:
             print(
                 f"{display_name(path)}: OK ({stats.input_bytes:,} bytes, {plural(stats.n_records, 'record')}, "
@@ -326,8 +418,63 @@ def cmd_info(args) -> int:
 
     def work(path: str) -> None:
         print(format_info(display_name(path), archive_info(path)))
+        if args.records:
+            from .api import open_archive
+            from .measure.report import format_records
+
+            with open_archive(path) as archive:
+                print(format_records(archive))
 
     return _each_file(args, work)
+
+
+def _lines_of(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def cmd_extract(args) -> int:
+    """Regions, read ranges, named reads or the .fai of one archive, written in request order."""
+    from .api import open_archive
+    from .fileio import atomic_output
+
+    wanted = list(args.regions) + (_lines_of(args.region_file) if args.region_file else [])
+    names = [n.encode() for n in _lines_of(args.names)] if args.names else []
+    if not (wanted or names or args.fai):
+        raise DnacompError("extract: nothing asked: give regions, -r FILE, -n FILE or --fai")
+    try:
+        archive = open_archive(args.archive)
+    except (DnacompError, OSError) as exc:
+        message = str(exc) if isinstance(exc, DnacompError) else (exc.strerror or str(exc))
+        raise DnacompError(_named(message, args.archive)) from None
+
+    def write_all(out) -> None:
+        if args.fai:
+            out.write(archive.fai_text())
+        for item in wanted:
+            if archive.kind == "fastq":
+                out.write(archive.reads_text(item))
+            else:
+                out.write(archive.region_text(item, args.reverse_complement))
+        for read in archive.reads_named(names) if names else ():
+            out.write(read)
+
+    with archive:
+        try:
+            if args.output:
+                with atomic_output(args.output, args.force) as out:
+                    write_all(out)
+            else:
+                write_all(_stdout_writer())
+                sys.stdout.buffer.flush()
+        except DnacompError as exc:
+            raise DnacompError(_named(str(exc), args.archive)) from None
+        if args.verbose:
+            print(
+                f"{args.archive}: decoded {len(archive.decoded)} of {archive.n_segments} segments",
+                file=sys.stderr,
+            )
+    return 0
 
 
 def cmd_bench(args) -> int:

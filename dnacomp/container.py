@@ -23,11 +23,21 @@ Byte format (all integers little-endian):
    at most 10 bytes)
            payloads   the coded streams, in table order
            data_crc   u32      CRC-32 of the payloads
+  index    (version 5 and later only: ``docs/format.md``; its contents are ``index.py``'s)
+           tag        4 bytes  b"IDX\\0"
+           length     u64      bytes of the deflated index that follow
+           index      length bytes
+           crc        u32      CRC-32 of the index section from tag to here
   footer   tag        4 bytes  b"END\\0"
            n_blocks   u32
            total_len  u64      bytes of the original input
            sha256     32 bytes of the original input
-           crc        u32      CRC-32 of the footer from tag to sha256
+           (version 5 and later:)
+           index_len  u64      bytes of the index section (tag to crc)
+           member_len u64      bytes of this archive, magic to the footer's crc: a reader at the
+                               end of the file finds where the archive (and the one before it,
+                               when archives are concatenated) starts
+           crc        u32      CRC-32 of the footer from tag to here
 
 Every length is checked against hard limits and the bytes actually present before anything is
 allocated, so a damaged archive yields an ArchiveError, never a huge allocation or a hang. The
@@ -55,6 +65,14 @@ from .fileio import PrefixedReader
 MAGIC = b"\x89DNAC\r\n\x1a\n"
 BLOCK_TAG = b"BLK\0"
 END_TAG = b"END\0"
+INDEX_TAG = b"IDX\0"
+#: the first format version with an index section and the longer footer
+INDEXED_VERSION = 5
+#: bytes of the footer, by whether the version is indexed
+FOOTER_SIZE = 52
+INDEXED_FOOTER_SIZE = 68
+#: the deflated index may not be longer than this (about 40 bytes a record: 100 M records)
+MAX_INDEX = 1 << 32
 MAX_META = 1 << 20
 #: the metadata as JSON text (a real header's is under 1 KiB), the nesting of its objects and
 #: arrays (a real header's is 3) and the digits of any integer in it (2**64 has 20): bounds checked
@@ -86,6 +104,7 @@ class Block:
     n_symbols: int
     n_records: int
     streams: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # name -> (raw_len, coded)
+    size: int = field(default=0, compare=False)  # bytes it takes in the archive, tag to data_crc (set when read)
 
 
 @dataclass
@@ -93,6 +112,16 @@ class Footer:
     n_blocks: int
     total_len: int
     sha256: bytes
+    index_len: int = 0  # version 5 and later
+    member_len: int = 0  # version 5 and later
+
+
+@dataclass
+class IndexSection:
+    """The index section's payload as read (deflated; ``index.py`` parses it)."""
+
+    packed: bytes
+    size: int  # bytes of the whole section, tag to crc
 
 
 def write_header(out: BinaryIO, meta: dict, version: int) -> None:
@@ -166,11 +195,59 @@ def write_block(out: BinaryIO, block: Block) -> int:
     return len(head) + sum(len(c) for _, c in block.streams.values()) + 4
 
 
-def write_footer(out: BinaryIO, footer: Footer) -> None:
+def write_index(out: BinaryIO, packed: bytes) -> int:
+    """Writes the index section around ``packed`` (the deflated index); returns its size."""
+    if len(packed) > MAX_INDEX:
+        raise DnacompError(f"cannot write the archive index: {len(packed)} bytes, over {describe_size(MAX_INDEX)}")
+    body = INDEX_TAG + struct.pack("<Q", len(packed)) + packed
+    out.write(body + struct.pack("<I", zlib.crc32(body)))
+    return len(body) + 4
+
+
+def write_footer(out: BinaryIO, footer: Footer, version: int) -> None:
+    """The footer of ``version``: version 5 and later also record the index's and the whole
+    archive's sizes."""
     if not 0 <= footer.n_blocks <= MAX_U32:
         raise DnacompError(f"cannot write the archive footer: {footer.n_blocks} blocks, over {MAX_U32}")
     body = END_TAG + struct.pack("<IQ", footer.n_blocks, footer.total_len) + footer.sha256
+    if version >= INDEXED_VERSION:
+        body += struct.pack("<QQ", footer.index_len, footer.member_len)
     out.write(body + struct.pack("<I", zlib.crc32(body)))
+
+
+def parse_footer(data: bytes, version: int) -> Footer:
+    """A footer's bytes (tag included) of an archive of ``version``, its CRC checked."""
+    body, (crc,) = data[:-4], struct.unpack("<I", data[-4:])
+    if body[:4] != END_TAG:
+        raise ArchiveError("corrupt footer (bad tag)")
+    if zlib.crc32(body) != crc:
+        raise ArchiveError("corrupt footer (checksum mismatch)")
+    n_blocks, total_len = struct.unpack("<IQ", body[4:16])
+    footer = Footer(n_blocks, total_len, body[16:48])
+    if version >= INDEXED_VERSION:
+        footer.index_len, footer.member_len = struct.unpack("<QQ", body[48:64])
+    return footer
+
+
+def footer_size(version: int) -> int:
+    return INDEXED_FOOTER_SIZE if version >= INDEXED_VERSION else FOOTER_SIZE
+
+
+def read_index_section(f: BinaryIO, remaining: int | None, *, tag_read: bool = False) -> IndexSection:
+    """The index section at ``f`` (after its tag when ``tag_read``), its CRC checked;
+    ``remaining`` counts the archive bytes from the section's tag on, when known."""
+    tag = INDEX_TAG if tag_read else _read_exact(f, 4, "index")
+    if tag != INDEX_TAG:
+        raise ArchiveError("corrupt index (bad tag)")
+    fixed = _read_exact(f, 8, "index")
+    (length,) = struct.unpack("<Q", fixed)
+    if length > MAX_INDEX or (remaining is not None and length + 16 > remaining):
+        raise ArchiveError(f"corrupt index (declares {length} bytes)")
+    packed = _read_exact(f, length, "index")
+    (crc,) = struct.unpack("<I", _read_exact(f, 4, "index"))
+    if zlib.crc32(packed, zlib.crc32(tag + fixed)) != crc:
+        raise ArchiveError("corrupt index (checksum mismatch)")
+    return IndexSection(packed, length + 16)
 
 
 def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
@@ -318,6 +395,17 @@ def read_version(f: BinaryIO) -> int:
 def read_meta(f: BinaryIO, version: int) -> dict:
     """The rest of the header after ``read_version``: the metadata, its length and CRC checked
     (the CRC covers the version too), parsed strictly (``parse_meta``)."""
+    return read_meta_sized(f, version)[0]
+
+
+def header_size(meta_len: int) -> int:
+    """Bytes of a header whose deflated metadata is ``meta_len`` bytes: magic, version,
+    meta_len, meta, crc."""
+    return len(MAGIC) + 2 + 4 + meta_len + 4
+
+
+def read_meta_sized(f: BinaryIO, version: int) -> tuple[dict, int]:
+    """``read_meta``, and the bytes of the whole header (where the first block starts)."""
     fixed = struct.pack("<H", version) + _read_exact(f, 4, "header")
     (meta_len,) = struct.unpack("<I", fixed[2:])
     if meta_len > MAX_META:
@@ -326,7 +414,7 @@ def read_meta(f: BinaryIO, version: int) -> dict:
     (crc,) = struct.unpack("<I", _read_exact(f, 4, "header"))
     if zlib.crc32(fixed + meta_bytes) != crc:
         raise ArchiveError("corrupt header (checksum mismatch)")
-    return parse_meta(meta_bytes)
+    return parse_meta(meta_bytes), header_size(meta_len)
 
 
 def read_header(f: BinaryIO) -> tuple[int, dict]:
@@ -348,21 +436,68 @@ def next_member(f: BinaryIO) -> BinaryIO | None:
     return io.BufferedReader(PrefixedReader(more, f), 1 << 16)
 
 
-def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None) -> Block | Footer:
-    """Reads the next block (checking its framing and CRCs) or the footer.
+def read_block_streams(f: BinaryIO, expected_index: int, wanted: set[str]) -> Block:
+    """The block at ``f`` (a seekable file) with only the ``wanted`` streams' payloads read, the
+    others skipped (their ``coded`` is empty). Its header CRC is checked; the payload CRC covers
+    every stream, so it cannot be: the caller checks what it read otherwise (the index holds
+    the CRC of each block's header stream)."""
+    block, table = _read_block_head(f, expected_index)
+    for name, s_raw, s_coded in table:
+        if name in wanted:
+            block.streams[name] = (s_raw, _read_exact(f, s_coded, f"block {block.index} payload"))
+        else:
+            f.seek(s_coded, 1)
+    return block
+
+
+def _read_block_head(f: BinaryIO, expected_index: int) -> tuple[Block, list[tuple[str, int, int]]]:
+    """A block's header after its tag, checked; (block without streams, its stream table)."""
+    tag = _read_exact(f, 4, f"block {expected_index}")
+    if tag != BLOCK_TAG:
+        raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
+    where = f"block {expected_index} header"
+    fixed = _read_exact(f, 8, where)
+    index, raw_crc = struct.unpack("<II", fixed)
+    head = bytearray(tag + fixed)
+    raw_len, n_symbols, n_records, n_streams = (_read_uvarint(f, head, where) for _ in range(4))
+    if n_streams > MAX_STREAMS:
+        raise ArchiveError(f"corrupt {where} (stream count)")
+    table = []
+    for _ in range(n_streams):
+        nb = _read_exact(f, 1, where)
+        name = _read_exact(f, nb[0], where)
+        head += nb + name
+        try:
+            key = name.decode("ascii")
+        except UnicodeDecodeError:
+            raise ArchiveError(f"corrupt block {expected_index} (stream name)") from None
+        table.append((key, _read_uvarint(f, head, where), _read_uvarint(f, head, where)))
+    (hcrc,) = struct.unpack("<I", _read_exact(f, 4, where))
+    if zlib.crc32(head) != hcrc:
+        raise ArchiveError(f"corrupt block {expected_index} header (checksum mismatch)")
+    if index != expected_index:
+        raise ArchiveError(f"blocks out of order: found block {index} where {expected_index} belongs")
+    if raw_len > MAX_BLOCK_RAW or any(r > MAX_BLOCK_RAW or c > MAX_STREAM_CODED for _, r, c in table):
+        raise ArchiveError(f"corrupt block {index} (declares {raw_len} bytes)")
+    block = Block(index, raw_len, raw_crc, n_symbols, n_records)
+    block.size = len(head) + 4 + sum(c for _, _, c in table) + 4
+    return block, table
+
+
+def read_block_or_footer(
+    f: BinaryIO, expected_index: int, remaining: int | None, version: int = INDEXED_VERSION - 1
+) -> Block | IndexSection | Footer:
+    """Reads the next block (checking its framing and CRCs), the index section (version 5 and
+    later) or the footer.
 
     ``remaining`` is the number of archive bytes left when known (a regular file), so that a
     declared payload larger than the file is reported as truncation before reading it.
     """
     tag = _read_exact(f, 4, f"block {expected_index}")
     if tag == END_TAG:
-        rest = _read_exact(f, 4 + 8 + 32 + 4, "footer")
-        body = tag + rest[:-4]
-        (crc,) = struct.unpack("<I", rest[-4:])
-        if zlib.crc32(body) != crc:
-            raise ArchiveError("corrupt footer (checksum mismatch)")
-        n_blocks, total_len = struct.unpack("<IQ", rest[:12])
-        return Footer(n_blocks, total_len, rest[12:44])
+        return parse_footer(tag + _read_exact(f, footer_size(version) - 4, "footer"), version)
+    if tag == INDEX_TAG and version >= INDEXED_VERSION:
+        return read_index_section(f, remaining, tag_read=True)
     if tag != BLOCK_TAG:
         raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
     where = f"block {expected_index} header"
@@ -403,6 +538,7 @@ def read_block_or_footer(f: BinaryIO, expected_index: int, remaining: int | None
     (dcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {index} payload"))
     if dcrc != crc:
         raise ArchiveError(f"corrupt block {index} (payload checksum mismatch)")
+    block.size = len(head) + 4 + total_coded + 4
     return block
 
 

@@ -6,7 +6,8 @@ Used by tests/test_fuzz.py with a small budget, and by hand for long runs:
 
 Mutations: truncation (at block boundaries and random offsets), random bit flips and byte
 overwrites, blocks shuffled, dropped or duplicated, a wrong version, huge declared lengths, a
-block claiming far more bases than its payload holds.
+block claiming far more bases than its payload holds, and (format version 5) the index damaged,
+dropped or swapped for another archive's.
 Each mutation is tried twice: as is (the CRCs must catch it) and "resealed", with every CRC
 recomputed so that the damage reaches the stream decoders, the base model and the parsers'
 inverse, which must then fail with an ArchiveError (the whole-file sha256 is the last guard).
@@ -31,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dnacomp.archive import compress_stream, decompress_stream  # noqa: E402
-from dnacomp.container import BLOCK_TAG, END_TAG, MAGIC, _uvarint  # noqa: E402
+from dnacomp.container import BLOCK_TAG, END_TAG, INDEX_TAG, MAGIC, _uvarint  # noqa: E402
 from dnacomp.errors import DnacompError  # noqa: E402
 
 SEED_FILES = {
@@ -63,15 +64,16 @@ class Archive:
 
     header: bytes
     blocks: list[bytes]
+    index: bytes  # the index section (version 5), tag to crc
     footer: bytes
 
     def join(self) -> bytes:
-        return self.header + b"".join(self.blocks) + self.footer
+        return self.header + b"".join(self.blocks) + self.index + self.footer
 
 
 def make_archive(data: bytes, level: int = 1, chunk_size: int = 64, model: str = "cm") -> bytes:
     out = io.BytesIO()
-    compress_stream(io.BytesIO(data), out, level=level, chunk_size=chunk_size, model=model)
+    compress_stream(io.BytesIO(data), out, level=level, segment_size=chunk_size, model=model)
     return out.getvalue()
 
 
@@ -85,8 +87,12 @@ def split_archive(data: bytes) -> Archive:
         end = _block_end(data, pos)
         blocks.append(data[pos:end])
         pos = end
+    index = b""
+    if data[pos : pos + 4] == INDEX_TAG:
+        end = pos + 16 + struct.unpack_from("<Q", data, pos + 4)[0]
+        index, pos = data[pos:end], end
     assert data[pos : pos + 4] == END_TAG
-    return Archive(header, blocks, data[pos:])
+    return Archive(header, blocks, index, data[pos:])
 
 
 def _read_uvarint(data: bytes, pos: int) -> tuple[int, int]:
@@ -136,16 +142,31 @@ def reseal(data: bytes) -> bytes:
             pay_end = pay + sum(coded)
             struct.pack_into("<I", buf, pay_end, zlib.crc32(buf[pay:pay_end]))
             pos = pay_end + 4
-        if buf[pos : pos + 4] == END_TAG and len(buf) >= pos + 52:
+        if buf[pos : pos + 4] == INDEX_TAG:
+            end = pos + 12 + struct.unpack_from("<Q", buf, pos + 4)[0]
+            struct.pack_into("<I", buf, end, zlib.crc32(buf[pos:end]))
+            pos = end + 4
+        if buf[pos : pos + 4] == END_TAG and len(buf) >= pos + 68:
+            struct.pack_into("<I", buf, pos + 64, zlib.crc32(buf[pos : pos + 64]))
+        elif buf[pos : pos + 4] == END_TAG and len(buf) >= pos + 52:
             struct.pack_into("<I", buf, pos + 48, zlib.crc32(buf[pos : pos + 48]))
     except (IndexError, struct.error):
         pass  # framing destroyed: leave the rest as is
     return bytes(buf)
 
 
-def mutations(archive: bytes, rnd: random.Random):
-    """Yields (name, damaged archive) for one random mutation of each kind."""
+def mutations(archive: bytes, rnd: random.Random, other: bytes | None = None):
+    """Yields (name, damaged archive) for one random mutation of each kind; ``other`` is another
+    archive whose index may be swapped in."""
     parts = split_archive(archive)
+    if parts.index:
+        flipped_index = bytearray(parts.index)
+        at = rnd.randrange(len(flipped_index))
+        flipped_index[at] ^= 1 << rnd.randrange(8)
+        yield "index-bitflip", Archive(parts.header, parts.blocks, bytes(flipped_index), parts.footer).join()
+        yield "index-dropped", Archive(parts.header, parts.blocks, b"", parts.footer).join()
+        if other is not None and split_archive(other).index != parts.index:
+            yield "index-swapped", Archive(parts.header, parts.blocks, split_archive(other).index, parts.footer).join()
     n = len(archive)
     cut = rnd.choice([len(parts.header) + sum(len(b) for b in parts.blocks[:k]) for k in range(len(parts.blocks) + 1)])
     yield "truncate@block", archive[:cut]
@@ -162,14 +183,14 @@ def mutations(archive: bytes, rnd: random.Random):
         shuffled = parts.blocks[:]
         while shuffled == parts.blocks:
             rnd.shuffle(shuffled)
-        yield "shuffle", Archive(parts.header, shuffled, parts.footer).join()
+        yield "shuffle", Archive(parts.header, shuffled, parts.index, parts.footer).join()
         dropped = parts.blocks[:]
         del dropped[rnd.randrange(len(dropped))]
-        yield "drop", Archive(parts.header, dropped, parts.footer).join()
+        yield "drop", Archive(parts.header, dropped, parts.index, parts.footer).join()
         dup = parts.blocks[:]
         k = rnd.randrange(len(dup))
         dup.insert(k, dup[k])
-        yield "duplicate", Archive(parts.header, dup, parts.footer).join()
+        yield "duplicate", Archive(parts.header, dup, parts.index, parts.footer).join()
     wrong = bytearray(archive)
     struct.pack_into("<H", wrong, len(MAGIC), rnd.choice([0, 2, 255, 65535]))
     yield "version", bytes(wrong)
@@ -181,11 +202,11 @@ def mutations(archive: bytes, rnd: random.Random):
         huge = bytes([0xFF] * 8 + [0x7F])
         blocks = parts.blocks[:]
         blocks[k] = block[:12] + huge + block[end:]
-        yield "huge-length", Archive(parts.header, blocks, parts.footer).join()
+        yield "huge-length", Archive(parts.header, blocks, parts.index, parts.footer).join()
         # a block that claims 100 M bases but holds a few: the decoder must give up quickly
         blocks = parts.blocks[:]
         blocks[k] = claim_more_bases(block, 100_000_000)
-        yield "claims-many-bases", Archive(parts.header, blocks, parts.footer).join()
+        yield "claims-many-bases", Archive(parts.header, blocks, parts.index, parts.footer).join()
 
 
 def claim_more_bases(block: bytes, n: int) -> bytes:
@@ -234,6 +255,43 @@ def check_case(name: str, damaged: bytes, original: bytes, report: Report, time_
         report.failures.append(f"{name}: took {elapsed:.1f} s of CPU")
 
 
+def check_extract(name: str, damaged: bytes, original: bytes, report: Report, time_limit: float) -> None:
+    """Random access to a damaged FASTA archive: every record is either fetched exactly (the
+    residues the original holds) or refused with a DnacompError. Only for damage the CRCs are
+    meant to catch (not resealed: a resealed index is the writer's word, checked by `test`)."""
+    import tempfile
+
+    from dnacomp.formats.records import RecordScanner, residues
+    from dnacomp.reader import ArchiveReader
+
+    report.cases += 1
+    report.by_kind["extract"] = report.by_kind.get("extract", 0) + 1
+    scanner = RecordScanner()
+    scanner.feed(original)
+    seq = residues(original).tobytes()
+    expected, pos = {}, 0
+    for r in scanner.records:
+        pos += r.gap
+        expected.setdefault(r.name, seq[pos : pos + r.length])
+        pos += r.length
+    start = time.process_time()
+    with tempfile.NamedTemporaryFile(suffix=".dnac") as tmp:
+        tmp.write(damaged)
+        tmp.flush()
+        try:
+            with ArchiveReader(tmp.name) as reader:
+                for record in reader.records():
+                    got = reader.fetch_bytes(record.entry.name)
+                    if record.entry.name in expected and got != expected[record.entry.name]:
+                        report.failures.append(f"{name}/extract: record {record.name} differs without an error")
+        except DnacompError:
+            pass
+        except Exception as exc:  # noqa: BLE001
+            report.failures.append(f"{name}/extract: {type(exc).__name__}: {exc}")
+    if time.process_time() - start > time_limit:
+        report.failures.append(f"{name}/extract: took too long")
+
+
 def fuzz(seconds: float = 10.0, max_cases: int | None = None, seed: int = 1, time_limit: float = 5.0) -> Report:
     rnd = random.Random(seed)
     seeds = [(data, make_archive(data, chunk_size=rnd.choice([32, 64, 1 << 20]))) for data in SEED_FILES.values()]
@@ -243,11 +301,13 @@ def fuzz(seconds: float = 10.0, max_cases: int | None = None, seed: int = 1, tim
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and (max_cases is None or report.cases < max_cases):
         original, archive = rnd.choice(seeds)
-        for name, damaged in mutations(archive, rnd):
+        for name, damaged in mutations(archive, rnd, rnd.choice(seeds)[1]):
             if damaged == archive:
                 continue
             check_case(name, damaged, original, report, time_limit)
             check_case(name + "+resealed", reseal(damaged), original, report, time_limit)
+            if original.startswith(b">"):
+                check_extract(name, damaged, original, report, time_limit)
     return report
 
 

@@ -4,8 +4,12 @@ Each chunk is parsed and coded on its own (one container block), so the cut poin
 chunk self-describing:
 
 - every chunk but the last ends right after a '\\n', so no line is split;
-- FASTA chunks may cut anywhere between lines (the FASTA parser handles a chunk that starts inside
-  a record as a headerless *prefix record*);
+- FASTA chunks end before the last record that starts in them (whole records are packed into a
+  chunk up to its size); a chunk with no record start after its first byte (inside a record
+  longer than the chunk size) ends after its last complete line, and the FASTA parser handles a
+  chunk that starts inside a record as a headerless *prefix record*. Since format version 5 a
+  chunk is an independently coded segment, so cutting between records keeps a record whole
+  where it can be;
 - FASTQ chunks cut only between records, i.e. after every 4th line counted from the start of the
   file, and never right after a 4-line block that starts with a blank line. Blank lines are only
   valid after the last record; if a chunk could end with blank lines, a file with blank lines in
@@ -34,16 +38,27 @@ _LF, _CR, _GT = 10, 13, b">"
 
 
 class _FastaCut:
-    """End of the last complete line of the bytes fed so far (0 if there is none)."""
+    """Start of the last record starting after the first byte of the bytes fed so far, else end
+    of their last complete line (0 if there is none)."""
 
     def __init__(self) -> None:
         self.cut = 0
         self._offset = 0
+        self._record_cut = False
+        self._ends_with_lf = False
 
     def feed(self, piece: bytes) -> int:
-        last = piece.rfind(b"\n")
-        if last >= 0:
-            self.cut = self._offset + last + 1
+        record = piece.rfind(b"\n>")
+        if record >= 0:
+            self.cut, self._record_cut = self._offset + record + 1, True
+        elif self._ends_with_lf and self._offset > 0 and piece[:1] == b">":
+            self.cut, self._record_cut = self._offset, True
+        elif not self._record_cut:
+            last = piece.rfind(b"\n")
+            if last >= 0:
+                self.cut = self._offset + last + 1
+        if piece:
+            self._ends_with_lf = piece[-1:] == b"\n"
         self._offset += len(piece)
         return self.cut
 

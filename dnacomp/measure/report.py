@@ -79,6 +79,15 @@ def _level_text(stats: ArchiveStats) -> str:
     return level_description(stats.level, stats.kind)
 
 
+def _blocks_text(stats: ArchiveStats) -> str:
+    """Version 5 blocks are independent segments (cut at up to ``segment_size`` bytes)."""
+    if stats.version >= 5:
+        size = stats.segment_size
+        unit = f"{size >> 20} MiB" if size >= 1 << 20 and not size % (1 << 20) else f"{size:,} bytes"
+        return f"{plural(stats.n_blocks, 'segment')} (of up to {unit})"
+    return plural(stats.n_blocks, "block")
+
+
 def format_info(path: str, stats: ArchiveStats) -> str:
     """One archive: every stream's share, in bits per sequence symbol so streams add up."""
     total = sum(stats.stream_bytes.values())
@@ -86,7 +95,7 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     lines = [
         f"{path}: {stats.kind.upper()}, level {stats.level} ({_level_text(stats)})"
         f"{', model cm+GRU' if stats.params.get('gru_mode') else ', model cm'}, "
-        f"{plural(stats.n_blocks, 'block')}, {plural(stats.n_records, 'record')}"
+        f"{_blocks_text(stats)}, {plural(stats.n_records, 'record')}"
         + (f", {stats.n_members} concatenated archives" if stats.n_members > 1 else ""),
         f"  original {stats.input_bytes:,} bytes, {stats.n_symbols:,} sequence symbols ({stats.n_bases:,} ACGT bases)",
         f"  archive  {stats.archive_bytes:,} bytes = {_bpb(stats.archive_bytes, stats.n_symbols)} bits/base "
@@ -110,4 +119,19 @@ def format_info(path: str, stats: ArchiveStats) -> str:
     p = stats.params
     if p:
         lines.append("  base model: " + describe_model(p))
+    return "\n".join(lines)
+
+
+def format_records(archive) -> str:
+    """`info --records`: a FASTA archive's records (name, length: the first two .fai columns),
+    or a FASTQ archive's segments and the reads each holds; ``archive`` is what
+    ``dnacomp.open_archive`` returns."""
+    if archive.kind == "fasta":
+        return "\n".join(f"{r.name}\t{r.length}" for r in archive.records())
+    lines, first = [], 1
+    for m in archive.members:
+        for entry in m.index.segments:
+            last = first + entry.n_records - 1
+            lines.append(f"segment {len(lines)}\treads {first}-{last}\t{entry.raw_len} bytes")
+            first = last + 1
     return "\n".join(lines)

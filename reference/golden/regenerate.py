@@ -14,16 +14,23 @@ the repeat model (FASTA levels 3-9), with or without the GRU. So the version-3 g
 archives (GRU_CASES) and the version-4 ones repeat-model archives (REPEAT_CASES); the version-2
 ones were written before the GRU existed. A case that would come out as another version than the
 one asked for (level 9 with the GRU is version 4 now) is refused, not written under a wrong name.
+
+Version 5 made every block an independent segment and added the index; every archive is written
+as version 5 since, so this script can no longer write versions 2-4 (their goldens stay as they
+are). The version-5 cases (SEGMENTED_CASES) cut most originals into several segments with a
+small segment size, named NAME.v5[.gru].s<segment size>.L<level>.dnac; without ``.s`` the
+original is one segment of the default size.
 """
 
 import struct
 from pathlib import Path
 
 import dnacomp
-from dnacomp.archive import CM_VERSION, GRU_VERSION, REPEAT_VERSION
+from dnacomp.archive import SEGMENTED_VERSION
 from dnacomp.container import MAGIC
 
 HERE = Path(__file__).resolve().parent
+#: what the goldens of versions 2-4 hold (written by earlier dnacomp versions; kept as a record)
 CASES = {
     "fasta_layout.fa": (1, 5),
     "fasta_softmask_iupac.fa": (1, 5),
@@ -47,18 +54,34 @@ REPEAT_CASES = {
 }
 
 
-def write(cases: dict, version: int) -> None:
-    """``cases``: original -> ((level, model), ...)."""
+#: version 5: (level, model, segment size or None for the default) per original
+SEGMENTED_CASES = {
+    "fasta_layout.fa": ((1, "cm", None), (5, "cm", 96)),
+    "fasta_softmask_iupac.fa": ((5, "cm", 128),),
+    "fasta_crlf_headerless.fa": ((3, "cm", 64),),
+    "fastq_phred64_crlf.fq": ((1, "cm", 256),),
+    "fastq_illumina_reads.fq": ((5, "cm", 4096), (5, "gru", 4096)),
+    "../lambda_virus.fa": ((5, "cm", 16384), (9, "cm", None), (5, "gru", 16384)),
+}
+
+
+def write_segmented(cases: dict) -> None:
+    """``cases``: original -> ((level, model, segment size), ...)."""
     for name, runs in cases.items():
         original = (HERE / name).read_bytes()
-        for level, model in runs:
-            data = dnacomp.compress_bytes(original, level=level, model=model)
+        for level, model, size in runs:
+            import io
+
+            from dnacomp.archive import SEGMENT_SIZE, compress_stream
+
+            out_bytes = io.BytesIO()
+            compress_stream(io.BytesIO(original), out_bytes, level=level, model=model, segment_size=size or SEGMENT_SIZE)
+            data = out_bytes.getvalue()
             written = struct.unpack_from("<H", data, len(MAGIC))[0]
-            if written != version:
-                raise SystemExit(f"{name} at level {level} ({model}) is version {written}, not {version}")
-            # version 3 archives are all GRU ones, and their names never said so
-            suffix = "" if model == "cm" or version == GRU_VERSION else f".{model}"
-            out = HERE / f"{Path(name).name}.v{version}{suffix}.L{level}.dnac"
+            if written != SEGMENTED_VERSION:
+                raise SystemExit(f"{name} is version {written}, not {SEGMENTED_VERSION}")
+            tags = ("" if model == "cm" else f".{model}") + ("" if size is None else f".s{size}")
+            out = HERE / f"{Path(name).name}.v{SEGMENTED_VERSION}{tags}.L{level}.dnac"
             out.write_bytes(data)
             print(out.name, len(original), "->", len(data))
 
@@ -66,13 +89,7 @@ def write(cases: dict, version: int) -> None:
 if __name__ == "__main__":
     import sys
 
-    # the version to write (default: the newest)
-    version = int(sys.argv[1]) if len(sys.argv) > 1 else REPEAT_VERSION
-    cases = {
-        CM_VERSION: {name: tuple((lv, "cm") for lv in levels) for name, levels in CASES.items()},
-        GRU_VERSION: {name: tuple((lv, "gru") for lv in levels) for name, levels in GRU_CASES.items()},
-        REPEAT_VERSION: REPEAT_CASES,
-    }
-    if version not in cases:
-        sys.exit(f"this dnacomp writes versions {', '.join(map(str, cases))}, not {version}")
-    write(cases[version], version)
+    version = int(sys.argv[1]) if len(sys.argv) > 1 else SEGMENTED_VERSION
+    if version != SEGMENTED_VERSION:
+        sys.exit(f"this dnacomp writes version {SEGMENTED_VERSION} only, not {version}")
+    write_segmented(SEGMENTED_CASES)

@@ -27,7 +27,7 @@ def _archive() -> bytes:
     write_header(out, {"kind": "fasta", "level": 1}, 2)
     block = Block(0, 10, 1234, 8, 1, {"bases": (8, b"\x01\x02"), "headers": (3, b"\x00abc")})
     write_block(out, block)
-    write_footer(out, Footer(1, 10, b"\x11" * 32))
+    write_footer(out, Footer(1, 10, b"\x11" * 32), 2)
     return out.getvalue()
 
 
@@ -77,20 +77,22 @@ def test_trailing_garbage_is_rejected():
         _read_all(_archive() + b"x")
 
 
-def test_each_archive_is_written_as_the_oldest_version_that_has_its_models():
-    """Without the GRU and the repeat model: version 2; the GRU: 3; the repeat model (levels 3-9 of
-    FASTA), with or without the GRU: 4. FASTQ levels do not use the repeat model."""
+def test_every_archive_is_written_as_version_5_whatever_its_models():
+    """Version 5 (segments and the index) is what every reader now relies on, so every archive is
+    written as version 5, with or without the GRU and the repeat model, FASTA or FASTQ."""
     import dnacomp
-    from dnacomp.archive import CM_VERSION, FORMAT_VERSION, GRU_VERSION, REPEAT_VERSION
+    from dnacomp.archive import FORMAT_VERSION, SEGMENTED_VERSION
 
     data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
     reads = b"@r\nACGT\n+\nIIII\n"
     version = lambda a: struct.unpack("<H", a[len(MAGIC) : len(MAGIC) + 2])[0]  # noqa: E731
-    assert version(dnacomp.compress_bytes(data, level=1)) == CM_VERSION == 2
-    assert version(dnacomp.compress_bytes(data, level=1, model="gru")) == GRU_VERSION == 3
-    assert version(dnacomp.compress_bytes(data, level=5)) == REPEAT_VERSION == FORMAT_VERSION == 4
-    assert version(dnacomp.compress_bytes(data, level=5, model="gru")) == 4
-    assert version(dnacomp.compress_bytes(reads, level=5)) == 2
+    for written in (
+        dnacomp.compress_bytes(data, level=1),
+        dnacomp.compress_bytes(data, level=1, model="gru"),
+        dnacomp.compress_bytes(data, level=5),
+        dnacomp.compress_bytes(reads, level=5),
+    ):
+        assert version(written) == FORMAT_VERSION == SEGMENTED_VERSION == 5
 
 
 @pytest.mark.parametrize("version", [2, 3])
@@ -201,10 +203,10 @@ def test_one_block_holds_the_fastq_record_of_a_read_of_2_31_bases():
     """Issue 12: any read length up to at least 2^31 must round-trip, and a record is never cut.
     Its chunk is the record (CRLF line endings, a 64 KiB name) plus less than a chunk of short
     records before it and less than one after it."""
-    from dnacomp.archive import CHUNK_SIZE
+    from dnacomp.archive import SEGMENT_SIZE
 
     record = len(b"@\r\n\r\n+\r\n\r\n") + (64 << 10) + 2 * (1 << 31)
-    assert record + 2 * CHUNK_SIZE <= container.MAX_BLOCK_RAW
+    assert record + 2 * SEGMENT_SIZE <= container.MAX_BLOCK_RAW
     assert container.MAX_STREAM_CODED >= 3 * container.MAX_BLOCK_RAW + 16  # the base coder's worst case
 
 
@@ -254,7 +256,7 @@ def test_the_writer_refuses_what_the_reader_refuses_at_the_real_limits(raw_len, 
 def test_the_footer_refuses_a_block_count_beyond_32_bits():
     out = io.BytesIO()
     with pytest.raises(DnacompError, match="blocks"):
-        write_footer(out, Footer(1 << 32, 10, b"\x11" * 32))
+        write_footer(out, Footer(1 << 32, 10, b"\x11" * 32), 2)
     assert out.getvalue() == b""
 
 
@@ -328,7 +330,7 @@ def test_with_small_limits_compress_refuses_cleanly_or_round_trips(reads, early)
         if early:
             mp.setattr(archive, "MAX_BLOCK_RAW", 300)
         try:
-            archive.compress_stream(io.BytesIO(data), out, level=1, chunk_size=64)
+            archive.compress_stream(io.BytesIO(data), out, level=1, segment_size=64)
         except DnacompError as exc:
             assert not isinstance(exc, ArchiveError)
             assert "cannot write block" in str(exc) or (early and "cannot be cut" in str(exc))
@@ -362,5 +364,5 @@ def test_with_small_limits_the_refusal_comes_before_the_block(read, early, messa
         if early:
             mp.setattr(archive, "MAX_BLOCK_RAW", 300)
         with pytest.raises(DnacompError, match=re.escape(message)):
-            archive.compress_stream(io.BytesIO(data), out, level=1, chunk_size=16)
+            archive.compress_stream(io.BytesIO(data), out, level=1, segment_size=16)
         assert _valid_blocks(out.getvalue()) == 1  # the first record's block, nothing after it

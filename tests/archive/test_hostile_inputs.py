@@ -210,25 +210,33 @@ def _small_archive() -> bytes:
 
 
 def _split(archive: bytes):
-    """Header bytes, blocks and footer, read with the container's own reader (CRCs checked)."""
-    from dnacomp.container import read_block_or_footer, read_header
+    """Header bytes, blocks, index section and footer, read with the container's own reader
+    (CRCs checked)."""
+    from dnacomp.container import IndexSection, read_block_or_footer, read_header
 
     f = io.BytesIO(archive)
-    read_header(f)
-    header, blocks = archive[: f.tell()], []
-    while not isinstance(item := read_block_or_footer(f, len(blocks), None), Footer):
-        blocks.append(item)
-    return header, blocks, item
+    version, _ = read_header(f)
+    header, blocks, index = archive[: f.tell()], [], None
+    while not isinstance(item := read_block_or_footer(f, len(blocks), None, version), Footer):
+        if isinstance(item, IndexSection):
+            index = item
+        else:
+            blocks.append(item)
+    return header, blocks, (version, index, item)
 
 
-def _join(header: bytes, blocks, footer) -> bytes:
-    from dnacomp.container import write_block, write_footer
+def _join(header: bytes, blocks, end) -> bytes:
+    """The archive of these parts; the index section (version 5) is kept as it was."""
+    from dnacomp.container import write_block, write_footer, write_index
 
+    version, index, footer = end
     out = io.BytesIO()
     out.write(header)
     for block in blocks:
         write_block(out, block)
-    write_footer(out, footer)
+    if index is not None:
+        write_index(out, index.packed)
+    write_footer(out, footer, version)
     return out.getvalue()
 
 
@@ -331,7 +339,27 @@ MISMATCHES = [  # id, what happens to the blocks, to the footer, what the messag
     ),
     ("block-without-its-base-stream", _drop_bases_stream, None, "block 0 (no base stream)"),
     ("block-with-more-bases-than-bytes", _more_bases_than_bytes, None, "block 0 (more bases than bytes)"),
+    # version 5: the index and the footer's sizes, each with valid CRCs
+    ("footer-index-size", None, lambda f: setattr(f, "index_len", f.index_len + 1), "index or archive size"),
+    ("footer-archive-size", None, lambda f: setattr(f, "member_len", f.member_len - 1), "index or archive size"),
+    (
+        "two-blocks-swapped-in-content",
+        lambda b: _swap_payloads(b),
+        None,
+        "corrupt index (it does not describe the segments it follows)",
+    ),
 ]
+
+
+def _swap_payloads(blocks):
+    """Blocks 0 and 1 trade contents (each keeps its number): every CRC is valid, the framing is
+    in order, only the index can tell."""
+    a, b = blocks[0], blocks[1]
+    a.streams, b.streams = b.streams, a.streams
+    for name in ("raw_len", "raw_crc", "n_symbols", "n_records"):
+        va, vb = getattr(a, name), getattr(b, name)
+        setattr(a, name, vb)
+        setattr(b, name, va)
 
 
 @pytest.mark.parametrize("edit_blocks,edit_footer,message", [c[1:] for c in MISMATCHES], ids=[c[0] for c in MISMATCHES])
@@ -340,12 +368,13 @@ def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, mes
     for its structure, `info` refuses too, with the same message, instead of reporting it."""
     from dnacomp.archive import decompress_stream, inspect_stream
 
-    header, blocks, footer = _split(_small_archive())
+    header, blocks, end = _split(_small_archive())
+    footer = end[2]
     n = len(blocks)
     assert n >= 2
     (edit_blocks or (lambda b: None))(blocks)
     (edit_footer or (lambda f: None))(footer)
-    damaged = _join(header, blocks, footer)  # every CRC valid
+    damaged = _join(header, blocks, end)  # every CRC valid
     expected = message.format(n=n, n_1=n - 1, n_p1=n + 1)
     with pytest.raises(ArchiveError, match=re.escape(expected)) as by_info:
         inspect_stream(io.BytesIO(damaged))
@@ -357,16 +386,17 @@ def test_info_checks_the_footer_against_the_blocks(edit_blocks, edit_footer, mes
 def test_info_still_reports_an_intact_archive():
     from dnacomp.archive import inspect_stream
 
-    header, blocks, footer = _split(_small_archive())
-    stats = inspect_stream(io.BytesIO(_join(header, blocks, footer)))
+    header, blocks, end = _split(_small_archive())
+    footer = end[2]
+    stats = inspect_stream(io.BytesIO(_join(header, blocks, end)))
     assert (stats.n_blocks, stats.input_bytes) == (len(blocks), footer.total_len)
 
 
 @pytest.mark.parametrize("damage", ["blocks-removed", "Infinity-in-the-header"])
 def test_the_cli_refuses_a_hostile_archive_in_one_line(tmp_path, damage):
-    header, blocks, footer = _split(_small_archive())
+    header, blocks, end = _split(_small_archive())
     data = (
-        _join(header, [], footer)
+        _join(header, [], end)
         if damage == "blocks-removed"
         else _with_meta(_small_archive(), ("base_model", "hash_bits"), "Infinity")
     )

@@ -54,7 +54,7 @@ def test_fasta_headers_go_through_the_tokeniser_when_it_wins():
 def test_multi_block_fastq_round_trips_with_context_per_block():
     data = _illumina(400, seed=3)
     out = io.BytesIO()
-    stats = compress_stream(io.BytesIO(data), out, level=1, chunk_size=4096)
+    stats = compress_stream(io.BytesIO(data), out, level=1, segment_size=4096)
     assert stats.n_blocks > 5
     assert dnacomp.decompress_bytes(out.getvalue()) == data
 
