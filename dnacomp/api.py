@@ -93,7 +93,8 @@ def compress_stream(
     ``threads`` segments of ``segment_size`` input bytes are coded at once (the same archive for
     any number; fewer when ``memory`` bytes do not hold that many, ``memory_per_thread``).
     Without ``segment_size``, an input of known ``input_size`` is cut into equal segments of at
-    most 32 MiB, one of unknown size into 32 MiB ones;
+    most 32 MiB (FASTA levels 7-9: 128 MiB; FASTQ: 8 MiB), one of unknown size into segments of
+    that size;
     ``model``: "cm" (context models) or "gru" (plus the online GRU: slower, a little smaller)."""
     from .archive import compress_stream as compress
 
@@ -127,11 +128,12 @@ def memory_per_thread(
     level: int = DEFAULT_LEVEL, kind: str = "fasta", model: str = DEFAULT_MODEL, segment_size: int | None = None
 ) -> int:
     """Bytes one thread holds while coding at ``level``: its model tables and a segment's buffers."""
-    from .archive import SEGMENT_SIZE
+    from .archive import segment_target
     from .models.levels import params_for_level
     from .parallel import memory_per_worker
 
-    return memory_per_worker(params_for_level(level, kind, model).memory_bytes(), segment_size or SEGMENT_SIZE)
+    size = segment_size or segment_target(kind, level)
+    return memory_per_worker(params_for_level(level, kind, model).memory_bytes(), size)
 
 
 def open_archive(path: str):

@@ -58,10 +58,15 @@ if TYPE_CHECKING:  # the kernels (numba) are imported when a stream is coded, no
 
 BASES = "bases"
 #: the default segment size (bytes of input), chosen by measurement (docs/segments.md): what
-#: it costs against one segment (dm3 at -5: 4 MiB +2.2%, 8 MiB +1.5%, 16 MiB +1.0%) against
-#: how many cores a genome can use; an input of known size is cut into equal segments of at most
-#: this size (``balanced_segment_size``)
+#: it costs against one segment (dm3 at -5: 4 MiB +2.2%, 8 MiB +1.5%, 16 MiB +1.0%, 32 MiB
+#: +0.5%) against how many cores a genome can use; an input of known size is cut into equal
+#: segments of at most this size (``balanced_segment_size``). The strong FASTA levels take
+#: larger ones (ratio first: human DNA's repeat model gains from a long history), FASTQ smaller
+#: ones (its side-stream models do better per 8 MiB: the read sets of the corpus, concatenated,
+#: cost +0.2% at 8 MiB against one stream, +0.9% at 16 MiB)
 SEGMENT_SIZE = 32 << 20
+STRONG_SEGMENT_SIZE = 128 << 20  # FASTA levels 7-9
+READS_SEGMENT_SIZE = 8 << 20  # FASTQ, every level
 MIN_SEGMENT_SIZE = 1
 MAX_SEGMENT_SIZE = 1 << 32
 
@@ -200,12 +205,13 @@ def compress_stream(
     depend on the input and ``segment_size`` only, so every thread count writes the same bytes.
     Without ``segment_size``, ``input_size`` (the input's bytes, when known) chooses it
     (``balanced_segment_size``)."""
-    if segment_size is None:
-        segment_size = balanced_segment_size(input_size)
-    check_segment_size(segment_size)
+    if segment_size is not None:
+        check_segment_size(segment_size)
     params_for_level(level, model=model)  # a bad level or model fails before any input is read
     head, src = sniff_stream(src)
     kind = detect_format(head, source)
+    if segment_size is None:
+        segment_size = balanced_segment_size(input_size, segment_target(kind, level))
     params = params_for_level(level, kind, model)
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
@@ -278,6 +284,13 @@ def _segment_entry(offset: int, block: Block) -> SegmentEntry:
     headers = block.streams.get("headers")
     crc = zlib.crc32(headers[1]) if headers is not None else 0
     return SegmentEntry(offset, block.raw_len, block.n_symbols, block.n_records, 0, crc)
+
+
+def segment_target(kind: str, level: int) -> int:
+    """The largest default segment of a kind and level (see SEGMENT_SIZE)."""
+    if kind == "fastq":
+        return READS_SEGMENT_SIZE
+    return STRONG_SEGMENT_SIZE if level >= 7 else SEGMENT_SIZE
 
 
 def balanced_segment_size(input_size: int | None, target: int = SEGMENT_SIZE) -> int:

@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_size,
         default=None,
         metavar="SIZE",
-        help="input bytes per independently coded segment (K, M, G suffixes). Default: a plain "
-        "file is cut into equal segments of at most 32M, stdin and gzip input into 32M ones. "
+        help="input bytes per independently coded segment (K, M, G suffixes). Default: a file "
+        "of known size is cut into equal segments of at most 32M (FASTA -7..-9: 128M; FASTQ: "
+        "8M), stdin into segments of that size. "
         "Larger costs less ratio; smaller spreads a file over more threads and lets `extract` "
         "decode less. Recorded in the archive; the thread count never changes it",
     )
@@ -231,7 +232,8 @@ def _thread_memory_text() -> str:
     from .api import DEFAULT_LEVEL, memory_per_thread
 
     per = {lv: memory_per_thread(lv) >> 20 for lv in (1, DEFAULT_LEVEL, 9)}
-    return ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items()) + " per thread (FASTA)"
+    reads = memory_per_thread(DEFAULT_LEVEL, "fastq") >> 20
+    return ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items()) + f" per thread (FASTA), FASTQ -5 ~{reads} MiB"
 
 
 def _progress_bar(total: int | None, desc: str, quiet: bool):

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from ..archive import SEGMENT_SIZE
+from ..archive import segment_target
 from ..fileio import open_input, sniff_stream
 from ..formats import PARSERS
 from ..formats.chunks import iter_chunks
@@ -22,21 +22,25 @@ from ..models.basecodec import BaseEncoder
 from ..models.levels import params_for_level
 
 
-def base_costs(path: str, level: int, model: str = "cm", segment_size: int | None = SEGMENT_SIZE) -> np.ndarray:
+def base_costs(
+    path: str, level: int, model: str = "cm", segment_size: int | None = None, one_stream: bool = False
+) -> np.ndarray:
     """Bits spent on each ACGT base of ``path`` (in file order) by the base model of ``level`` and
-    ``model``, coded exactly as ``dnacomp compress`` codes them in segments of ``segment_size``
-    bytes; ``segment_size=None``: with one model state through the whole file (what segments cost
-    is the difference)."""
+    ``model``, coded as ``dnacomp compress`` codes them in segments of ``segment_size`` bytes
+    (None: the level's target, without balancing); ``one_stream``: with one model state
+    through the whole file instead (what segments cost is the difference)."""
     with open_input(path) as src:
         head, src = sniff_stream(src)
         kind = detect_format(head, path)
         params = params_for_level(level, kind, model)
         encoder = BaseEncoder(params)
         parts = []
-        for chunk, first_line, first_record in iter_chunks(src, kind, path, segment_size or SEGMENT_SIZE):
+        for chunk, first_line, first_record in iter_chunks(
+            src, kind, path, segment_size or segment_target(kind, level)
+        ):
             bases = PARSERS[kind](chunk, path, first_line, first_record).bases
             costs = np.zeros(len(bases), dtype=np.int64)
-            if segment_size is not None:
+            if not one_stream:
                 encoder = BaseEncoder(params)
             encoder.encode(bases, costs=costs)
             parts.append(costs)

@@ -122,6 +122,15 @@ def test_balanced_segments_are_equal_and_never_above_the_target_by_more_than_the
     assert size - (n - 1) * seg >= 0
 
 
+def test_the_default_target_depends_on_kind_and_level_only():
+    from dnacomp.archive import segment_target
+
+    assert segment_target("fasta", 5) == SEGMENT_SIZE == 32 << 20
+    assert segment_target("fasta", 9) == 128 << 20 and segment_target("fastq", 9) == 8 << 20
+    reads = b"@r\nACGT\n+\nIIII\n" * 600_000  # 9.6 MB: two segments of FASTQ, one of FASTA
+    assert inspect_stream(io.BytesIO(dnacomp.compress_bytes(reads, level=1))).n_blocks == 2
+
+
 def test_the_default_segment_size_splits_a_known_input_evenly():
     assert balanced_segment_size(None) == SEGMENT_SIZE == balanced_segment_size(100)
     two = balanced_segment_size(55_532_466)  # dm3
