@@ -25,7 +25,6 @@ original is one segment of the default size.
 import struct
 from pathlib import Path
 
-import dnacomp
 from dnacomp.archive import SEGMENTED_VERSION
 from dnacomp.container import MAGIC
 
@@ -75,7 +74,9 @@ def write_segmented(cases: dict) -> None:
             from dnacomp.archive import SEGMENT_SIZE, compress_stream
 
             out_bytes = io.BytesIO()
-            compress_stream(io.BytesIO(original), out_bytes, level=level, model=model, segment_size=size or SEGMENT_SIZE)
+            compress_stream(
+                io.BytesIO(original), out_bytes, level=level, model=model, segment_size=size or SEGMENT_SIZE
+            )
             data = out_bytes.getvalue()
             written = struct.unpack_from("<H", data, len(MAGIC))[0]
             if written != SEGMENTED_VERSION:

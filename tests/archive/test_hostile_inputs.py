@@ -134,9 +134,11 @@ def test_sigint_mid_run_leaves_nothing(tmp_path):
     path = tmp_path / "big.fa"
     acgt = bytes(b"ACGT"[b & 3] for b in range(256))
     seq = os.urandom(24_000_000).translate(acgt)
-    path.write_bytes(b">big\n" + b"\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + b"\n")  # 4 blocks
+    path.write_bytes(b">big\n" + b"\n".join(seq[i : i + 60] for i in range(0, len(seq), 60)) + b"\n")
     before = digest(path)
-    proc = subprocess.Popen([sys.executable, "-m", "dnacomp", "compress", "-1", str(path)], stderr=subprocess.PIPE)
+    # 6 segments (by default a 24 MB file is one): the first is written while the others code
+    command = [sys.executable, "-m", "dnacomp", "compress", "-1", "--segment-size", "4M", str(path)]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE)
 
     def temp_size():
         return sum(p.stat().st_size for p in tmp_path.iterdir() if p.name.startswith(".dnacomp-"))

@@ -253,7 +253,7 @@ def test_output_to_a_device_is_written_not_replaced(tmp_path, lam, null_device):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_mid_run_leaves_no_temporary_file(tmp_path, signum):
     big = tmp_path / "big.fa"
-    big.write_bytes(LAMBDA * 40)
+    big.write_bytes(LAMBDA * 200)  # ~20 s of coding at -9: the signal lands mid-run even on a loaded machine
     proc = subprocess.Popen(
         [sys.executable, "-m", "dnacomp", "compress", "-q", "-9", big.name], cwd=tmp_path, stderr=subprocess.PIPE
     )
@@ -266,7 +266,7 @@ def test_a_signal_mid_run_leaves_no_temporary_file(tmp_path, signum):
     err = proc.stderr.read().decode()
     assert code == (130 if signum == signal.SIGINT else -signum), err
     assert "Traceback" not in err
-    assert sorted(os.listdir(tmp_path)) == ["big.fa"] and big.stat().st_size == len(LAMBDA) * 40
+    assert sorted(os.listdir(tmp_path)) == ["big.fa"] and big.stat().st_size == len(LAMBDA) * 200
 
 
 # --- 9. broken pipes --------------------------------------------------------------------------

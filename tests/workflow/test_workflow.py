@@ -237,7 +237,7 @@ def test_table_records_the_version_and_the_format(table):
     for row in table:
         assert row["dnacomp_version"].startswith(f"dnacomp {dnacomp.__version__}")
         if row["tool"].startswith("dnacomp"):
-            assert row["format_version"] in ("2", "3") and row["label"].startswith("dnacomp -1")
+            assert row["format_version"] == "5" and row["label"].startswith("dnacomp -1")
 
 
 @slow
