@@ -441,18 +441,20 @@ def read_block_streams(f: BinaryIO, expected_index: int, wanted: set[str]) -> Bl
     others skipped (their ``coded`` is empty). Its header CRC is checked; the payload CRC covers
     every stream, so it cannot be: the caller checks what it read otherwise (the index holds
     the CRC of each block's header stream)."""
-    block, table = _read_block_head(f, expected_index)
+    block, table, _ = _read_block_head(f, expected_index, _read_exact(f, 4, f"block {expected_index}"))
     for name, s_raw, s_coded in table:
-        if name in wanted:
-            block.streams[name] = (s_raw, _read_exact(f, s_coded, f"block {block.index} payload"))
+        _check_stream(block.index, s_raw, s_coded)
+        key = _stream_name(block.index, name)
+        if key in wanted:
+            block.streams[key] = (s_raw, _read_exact(f, s_coded, f"block {block.index} payload"))
         else:
             f.seek(s_coded, 1)
     return block
 
 
-def _read_block_head(f: BinaryIO, expected_index: int) -> tuple[Block, list[tuple[str, int, int]]]:
-    """A block's header after its tag, checked; (block without streams, its stream table)."""
-    tag = _read_exact(f, 4, f"block {expected_index}")
+def _read_block_head(f: BinaryIO, expected_index: int, tag: bytes) -> tuple[Block, list[tuple[bytes, int, int]], int]:
+    """A block's header, its tag already read: checked (tag, stream count, CRC, order, size),
+    returned as (block without streams, its stream table, the header's length)."""
     if tag != BLOCK_TAG:
         raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
     where = f"block {expected_index} header"
@@ -467,21 +469,29 @@ def _read_block_head(f: BinaryIO, expected_index: int) -> tuple[Block, list[tupl
         nb = _read_exact(f, 1, where)
         name = _read_exact(f, nb[0], where)
         head += nb + name
-        try:
-            key = name.decode("ascii")
-        except UnicodeDecodeError:
-            raise ArchiveError(f"corrupt block {expected_index} (stream name)") from None
-        table.append((key, _read_uvarint(f, head, where), _read_uvarint(f, head, where)))
+        table.append((name, _read_uvarint(f, head, where), _read_uvarint(f, head, where)))
     (hcrc,) = struct.unpack("<I", _read_exact(f, 4, where))
     if zlib.crc32(head) != hcrc:
         raise ArchiveError(f"corrupt block {expected_index} header (checksum mismatch)")
     if index != expected_index:
         raise ArchiveError(f"blocks out of order: found block {index} where {expected_index} belongs")
-    if raw_len > MAX_BLOCK_RAW or any(r > MAX_BLOCK_RAW or c > MAX_STREAM_CODED for _, r, c in table):
+    if raw_len > MAX_BLOCK_RAW:
         raise ArchiveError(f"corrupt block {index} (declares {raw_len} bytes)")
     block = Block(index, raw_len, raw_crc, n_symbols, n_records)
     block.size = len(head) + 4 + sum(c for _, _, c in table) + 4
-    return block, table
+    return block, table, len(head)
+
+
+def _check_stream(index: int, s_raw: int, s_coded: int) -> None:
+    if s_raw > MAX_BLOCK_RAW or s_coded > MAX_STREAM_CODED:
+        raise ArchiveError(f"corrupt block {index} (stream declares {s_raw} bytes)")
+
+
+def _stream_name(index: int, name: bytes) -> str:
+    try:
+        return name.decode("ascii")
+    except UnicodeDecodeError:
+        raise ArchiveError(f"corrupt block {index} (stream name)") from None
 
 
 def read_block_or_footer(
@@ -498,47 +508,20 @@ def read_block_or_footer(
         return parse_footer(tag + _read_exact(f, footer_size(version) - 4, "footer"), version)
     if tag == INDEX_TAG and version >= INDEXED_VERSION:
         return read_index_section(f, remaining, tag_read=True)
-    if tag != BLOCK_TAG:
-        raise ArchiveError(f"corrupt archive (block {expected_index} has a bad tag)")
-    where = f"block {expected_index} header"
-    fixed = _read_exact(f, 8, where)
-    index, raw_crc = struct.unpack("<II", fixed)
-    head = bytearray(tag + fixed)
-    raw_len, n_symbols, n_records, n_streams = (_read_uvarint(f, head, where) for _ in range(4))
-    if n_streams > MAX_STREAMS:
-        raise ArchiveError(f"corrupt {where} (stream count)")
-    table = []
-    for _ in range(n_streams):
-        nb = _read_exact(f, 1, where)
-        name = _read_exact(f, nb[0], where)
-        head += nb + name
-        table.append((name, _read_uvarint(f, head, where), _read_uvarint(f, head, where)))
-    (hcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {expected_index} header"))
-    if zlib.crc32(head) != hcrc:
-        raise ArchiveError(f"corrupt block {expected_index} header (checksum mismatch)")
-    if index != expected_index:
-        raise ArchiveError(f"blocks out of order: found block {index} where {expected_index} belongs")
-    if raw_len > MAX_BLOCK_RAW:
-        raise ArchiveError(f"corrupt block {index} (declares {raw_len} bytes)")
+    block, table, head_len = _read_block_head(f, expected_index, tag)
+    index = block.index
     total_coded = sum(c for _, _, c in table)
-    if remaining is not None and total_coded + 4 > remaining - len(head) - 4:
+    if remaining is not None and total_coded + 4 > remaining - head_len - 4:
         raise ArchiveError(f"truncated archive (block {index} payload)")
-    block = Block(index, raw_len, raw_crc, n_symbols, n_records)
     crc = 0
     for name, s_raw, s_coded in table:
-        if s_raw > MAX_BLOCK_RAW or s_coded > MAX_STREAM_CODED:
-            raise ArchiveError(f"corrupt block {index} (stream declares {s_raw} bytes)")
+        _check_stream(index, s_raw, s_coded)
         coded = _read_exact(f, s_coded, f"block {index} payload")
         crc = zlib.crc32(coded, crc)
-        try:
-            key = name.decode("ascii")
-        except UnicodeDecodeError:
-            raise ArchiveError(f"corrupt block {index} (stream name)") from None
-        block.streams[key] = (s_raw, coded)
+        block.streams[_stream_name(index, name)] = (s_raw, coded)
     (dcrc,) = struct.unpack("<I", _read_exact(f, 4, f"block {index} payload"))
     if dcrc != crc:
         raise ArchiveError(f"corrupt block {index} (payload checksum mismatch)")
-    block.size = len(head) + 4 + total_coded + 4
     return block
 
 
