@@ -498,14 +498,14 @@ def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress, 
     shared = None if segmented else BaseDecoder(params)  # before v5 the state runs through all blocks
     sha = hashlib.sha256()
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
-    check = _IndexCheck(kind, header_bytes) if segmented else None
+    check = _IndexCheck(kind) if segmented else None
     started = time.perf_counter()
     workers = workers_for(threads, params.memory_bytes(), meta.get("segment_size", 0), None) if segmented else 1
 
     def decode(block: Block, side: Executor | None) -> bytes:
         return decode_block(block, kind, unparse, shared if shared is not None else BaseDecoder(params))
 
-    def write(chunk: bytes, block: Block) -> None:
+    def write(chunk: bytes, block: SegmentEntry) -> None:
         sha.update(chunk)
         if dst is not None:
             write_fully(dst, chunk)
@@ -518,67 +518,76 @@ def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress, 
         if progress is not None:
             progress(len(chunk))
 
-    section = None
+    walk = _BlockWalk(src, version, header_bytes)
     with InOrder(workers) as pipeline:
-        index = 0
-        while True:
-            item = read_block_or_footer(src, index, _remaining(src), version)
-            if isinstance(item, IndexSection):
-                section = item
-                continue
-            if isinstance(item, Footer):
-                break
-            if section is not None:
-                raise ArchiveError(f"corrupt archive (block {index} after the index)")
+        for item in walk:
             _check_block(item)
-            info = _BlockInfo.of(item, check.position if check is not None else 0)
-            if check is not None:
-                check.position += item.size
-            for chunk, block in pipeline.submit(decode, (item,), info):
+            for chunk, block in pipeline.submit(decode, (item,), _segment_entry(walk.offset, item)):
                 write(chunk, block)
-            index += 1
         for chunk, block in pipeline.drain():
             write(chunk, block)
-    check_footer(item, index, stats.input_bytes)
+    footer = walk.footer
+    check_footer(footer, walk.count, stats.input_bytes)
     if check is not None:
-        check.finish(section, item)
-    if sha.digest() != item.sha256:
+        check.finish(walk.section, footer, walk.end)
+    if sha.digest() != footer.sha256:
         raise ArchiveError("sha256 of the restored data does not match the original")
     stats.seconds = time.perf_counter() - started
     return stats
 
 
-@dataclass
-class _BlockInfo:
-    """What is kept of a block once its payloads went to a worker (they are freed with it)."""
+class _BlockWalk:
+    """The blocks of one archive, in order (iterate), then what follows them: the index section
+    (version 5) and the footer. ``offset`` is the current block's from the archive's start,
+    ``end`` where the blocks end; a block after the index is refused."""
 
-    index: int
-    raw_len: int
-    n_symbols: int
-    n_records: int
-    entry: SegmentEntry
+    def __init__(self, src: BinaryIO, version: int, header_bytes: int):
+        self.src, self.version = src, version
+        self.section: IndexSection | None = None
+        self.footer: Footer | None = None
+        self.count = 0
+        self.offset = self.end = header_bytes
 
-    @classmethod
-    def of(cls, block: Block, offset: int) -> _BlockInfo:
-        return cls(block.index, block.raw_len, block.n_symbols, block.n_records, _segment_entry(offset, block))
+    def __iter__(self):
+        while True:
+            item = read_block_or_footer(self.src, self.count, _remaining(self.src), self.version)
+            if isinstance(item, IndexSection):
+                self.section = item
+                continue
+            if isinstance(item, Footer):
+                self.footer = item
+                return
+            if self.section is not None:
+                raise ArchiveError(f"corrupt archive (block {self.count} after the index)")
+            self.offset = self.end
+            self.end += item.size
+            yield item
+            self.count += 1
+
+
+def _check_footer_sizes(footer: Footer, section: IndexSection, blocks_end: int) -> None:
+    """A version-5 footer records the index section's size and the whole archive's."""
+    if footer.index_len != section.size or footer.member_len != blocks_end + section.size + footer_size(
+        SEGMENTED_VERSION
+    ):
+        raise ArchiveError("corrupt footer (index or archive size does not match)")
 
 
 class _IndexCheck:
     """Rebuilds the index from the blocks as they are restored and compares it with the one the
     archive holds, so that `decompress` and `test` vouch for what `extract` will trust."""
 
-    def __init__(self, kind: str, header_size: int):
+    def __init__(self, kind: str):
         self.scanner = RecordScanner() if kind == "fasta" else None
         self.index = ArchiveIndex()
-        self.position = header_size
 
-    def add(self, block: _BlockInfo, chunk: bytes) -> None:
+    def add(self, entry: SegmentEntry, chunk: bytes) -> None:
         if self.scanner is not None:
             self.scanner.feed(chunk)
-            block.entry.n_headers = self.scanner.headers_fed[-1]
-        self.index.segments.append(block.entry)
+            entry.n_headers = self.scanner.headers_fed[-1]
+        self.index.segments.append(entry)
 
-    def finish(self, section: IndexSection | None, footer: Footer) -> None:
+    def finish(self, section: IndexSection | None, footer: Footer, blocks_end: int) -> None:
         if section is None:
             raise ArchiveError("corrupt archive (no index)")
         stored = unpack_index(section.packed)
@@ -588,10 +597,7 @@ class _IndexCheck:
                 stored.attach_headers([r.header for r in self.index.records])
         if stored != self.index:
             raise ArchiveError("corrupt index (it does not describe the segments it follows)")
-        if footer.index_len != section.size or footer.member_len != self.position + section.size + footer_size(
-            SEGMENTED_VERSION
-        ):
-            raise ArchiveError("corrupt footer (index or archive size does not match)")
+        _check_footer_sizes(footer, section, blocks_end)
 
 
 def _check_block(block: Block) -> None:
@@ -632,22 +638,13 @@ def inspect_stream(src: BinaryIO) -> ArchiveStats:
 
 
 def _inspect_member(src: BinaryIO) -> ArchiveStats:
-    version, meta, position = read_header_sized(src)
+    version, meta, header_bytes = read_header_sized(src)
     kind, level, _ = check_meta(meta, version)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"], version=version)
     stats.segment_size = meta.get("segment_size", 0)
     segments = []
-    section = None
-    index = 0
-    while True:
-        item = read_block_or_footer(src, index, _remaining(src), version)
-        if isinstance(item, IndexSection):
-            section = item
-            continue
-        if isinstance(item, Footer):
-            break
-        if section is not None:
-            raise ArchiveError(f"corrupt archive (block {index} after the index)")
+    walk = _BlockWalk(src, version, header_bytes)
+    for item in walk:
         stats.n_symbols += item.n_symbols
         stats.n_records += item.n_records
         stats.input_bytes += item.raw_len
@@ -655,13 +652,11 @@ def _inspect_member(src: BinaryIO) -> ArchiveStats:
         stats.n_bases += item.streams[BASES][0]
         for name, (raw, coded) in item.streams.items():
             stats.add_stream(name, raw, coded)
-        segments.append(_segment_entry(position, item))
-        position += item.size
-        index += 1
-    check_footer(item, index, stats.input_bytes)
+        segments.append(_segment_entry(walk.offset, item))
+    check_footer(walk.footer, walk.count, stats.input_bytes)
     if version >= SEGMENTED_VERSION:
-        _check_index_framing(section, item, segments, position, kind, stats.n_records)
-    stats.n_blocks = index
+        _check_index_framing(walk.section, walk.footer, segments, walk.end, kind, stats.n_records)
+    stats.n_blocks = walk.count
     return stats
 
 
@@ -681,7 +676,4 @@ def _check_index_framing(
         raise ArchiveError("corrupt index (it does not describe the segments it follows)")
     if kind == "fasta" and len(index.records) > n_records or kind == "fastq" and index.records:
         raise ArchiveError("corrupt index (more records than the segments hold)")
-    if footer.index_len != section.size or footer.member_len != position + section.size + footer_size(
-        SEGMENTED_VERSION
-    ):
-        raise ArchiveError("corrupt footer (index or archive size does not match)")
+    _check_footer_sizes(footer, section, position)
