@@ -87,7 +87,6 @@ FORMAT_VERSION = 5  # the version written
 #: and the segments are what every reader now relies on (docs/format.md).
 READABLE_VERSIONS = (1, 2, 3, 4, 5)
 SEGMENTED_VERSION = 5
-CM_VERSION = 2  # what archives without the GRU and the repeat model are written as
 GRU_VERSION = 3  # the first version whose base model may use the GRU
 REPEAT_VERSION = 4  # the first version whose base model may use the repeat model
 

@@ -45,20 +45,17 @@ class _FastaCut:
         self.cut = 0
         self._offset = 0
         self._record_cut = False
-        self._ends_with_lf = False
 
     def feed(self, piece: bytes) -> int:
+        # iter_chunks stops feeding at the first piece with a cut, so a record start is never
+        # split across two pieces (the piece before held no '\n')
         record = piece.rfind(b"\n>")
         if record >= 0:
             self.cut, self._record_cut = self._offset + record + 1, True
-        elif self._ends_with_lf and self._offset > 0 and piece[:1] == b">":
-            self.cut, self._record_cut = self._offset, True
         elif not self._record_cut:
             last = piece.rfind(b"\n")
             if last >= 0:
                 self.cut = self._offset + last + 1
-        if piece:
-            self._ends_with_lf = piece[-1:] == b"\n"
         self._offset += len(piece)
         return self.cut
 
