@@ -73,7 +73,7 @@ MAX_SEGMENT_SIZE = 1 << 32
 # --- the format versions: which are written, which are read, and what each means --------------
 # (the container frames a version number; what it means is decided here)
 
-FORMAT_VERSION = 5  # the version written
+FORMAT_VERSION = 6  # the newest version written (see ``format_version``)
 #: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
 #: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
 #: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
@@ -84,11 +84,20 @@ FORMAT_VERSION = 5  # the version written
 #: archives that use it are version 4. 5 made every block an independent *segment* (the model
 #: state starts cold in each) and added the index section and the longer footer (container.py,
 #: index.py); every archive is written as version 5, whatever models it uses, since the index
-#: and the segments are what every reader now relies on (docs/format.md).
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+#: and the segments are what every reader now relies on (docs/format.md). 6 lets a FASTQ block's
+#: quality stream read the block's bases (quality codec stream version 2, codecs/quality.py); the
+#: header is written before any block is coded, so every FASTQ archive is version 6 and FASTA
+#: archives, which have no qualities, stay version 5.
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 SEGMENTED_VERSION = 5
+QUALITY_BASES_VERSION = 6  # the first version whose quality streams may read the bases
 GRU_VERSION = 3  # the first version whose base model may use the GRU
 REPEAT_VERSION = 4  # the first version whose base model may use the repeat model
+
+
+def format_version(kind: str) -> int:
+    """The version an archive of ``kind`` is written as: the oldest that has what it may use."""
+    return QUALITY_BASES_VERSION if kind == "fastq" else SEGMENTED_VERSION
 
 
 def read_header(f: BinaryIO) -> tuple[int, dict]:
@@ -221,7 +230,8 @@ def compress_stream(
         "segment_size": segment_size,
         "writer": f"dnacomp {__version__}",
     }
-    write_header(out, meta, FORMAT_VERSION)
+    version = format_version(kind)
+    write_header(out, meta, version)
     stats = ArchiveStats(kind=kind, level=level, params=meta["base_model"])
     sha = hashlib.sha256()
     scanner = RecordScanner() if kind == "fasta" else None
@@ -271,8 +281,8 @@ def compress_stream(
     if scanner is not None:
         index.records = scanner.records
     index_len = write_index(out, pack_index(index))
-    footer = Footer(stats.n_blocks, stats.input_bytes, sha.digest(), index_len, out.count + footer_size(FORMAT_VERSION))
-    write_footer(out, footer, FORMAT_VERSION)
+    footer = Footer(stats.n_blocks, stats.input_bytes, sha.digest(), index_len, out.count + footer_size(version))
+    write_footer(out, footer, version)
     stats.archive_bytes = out.count
     stats.seconds = time.perf_counter() - started
     return stats
@@ -348,13 +358,13 @@ def _encode_block(
 
     if pool is not None:  # the side streams code in the pool while the bases code here
         coded_fields_future = pool.submit(
-            encode_fields, streams.kind, streams.fields, streams.n_symbols, streams.n_records
+            encode_fields, streams.kind, streams.fields, streams.n_symbols, streams.n_records, streams.bases
         )
         coded_bases = encoder.encode(streams.bases, on_bases)
         coded_fields = coded_fields_future.result()
     else:
         coded_bases = encoder.encode(streams.bases, on_bases)
-        coded_fields = encode_fields(streams.kind, streams.fields, streams.n_symbols, streams.n_records)
+        coded_fields = encode_fields(streams.kind, streams.fields, streams.n_symbols, streams.n_records, streams.bases)
     if progress is not None:
         progress(raw_len - int(done * scale))
     block = Block(index, raw_len, raw_crc, streams.n_symbols, streams.n_records)
@@ -502,7 +512,7 @@ def _decompress_member(src: BinaryIO, dst: BinaryIO | None, progress: Progress, 
     workers = workers_for(threads, params.memory_bytes(), meta.get("segment_size", 0), None) if segmented else 1
 
     def decode(block: Block, side: Executor | None) -> bytes:
-        return decode_block(block, kind, unparse, shared if shared is not None else BaseDecoder(params))
+        return decode_block(block, kind, unparse, shared if shared is not None else BaseDecoder(params), version)
 
     def write(chunk: bytes, block: SegmentEntry) -> None:
         sha.update(chunk)
@@ -607,12 +617,18 @@ def _check_block(block: Block) -> None:
         raise ArchiveError(f"corrupt block {block.index} (more bases than bytes)")
 
 
-def decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder) -> bytes:
+def decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder, version: int) -> bytes:
+    """One block's input bytes, checked against its CRC; the bases are decoded first, since from
+    version 6 on the qualities may read them."""
     _check_block(block)
     n_bases, coded = block.streams[BASES]
     bases = decoder.decode(coded, n_bases)
     fields = decode_fields(
-        kind, {name: s for name, s in block.streams.items() if name != BASES}, block.n_symbols, block.n_records
+        kind,
+        {name: s for name, s in block.streams.items() if name != BASES},
+        block.n_symbols,
+        block.n_records,
+        bases if version >= QUALITY_BASES_VERSION else None,
     )
     streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols, n_records=block.n_records)
     try:

@@ -1,4 +1,4 @@
-"""Random access to a version-5 archive: records, regions and read ranges, decoding only the
+"""Random access to a version-5 or later archive: records, regions and read ranges, decoding only the
 segments that hold them.
 
 How: the footer at the end of the file gives the index's size and the archive's, so a reader
@@ -74,7 +74,7 @@ class SegmentDamaged(ArchiveError):
 
 
 class ArchiveReader:
-    """A .dnac file opened for random access (a seekable file of version-5 archives)."""
+    """A .dnac file opened for random access (a seekable file of version-5 or later archives)."""
 
     def __init__(self, path: str):
         self.path = path
@@ -164,7 +164,7 @@ class ArchiveReader:
                 raise ArchiveError("it does not match the index")
             from .models.basecodec import BaseDecoder
 
-            text = decode_block(block, m.kind, UNPARSERS[m.kind], BaseDecoder(m.params))
+            text = decode_block(block, m.kind, UNPARSERS[m.kind], BaseDecoder(m.params), m.version)
         except ArchiveError as exc:
             raise SegmentDamaged(f"segment {self._segment_name(member, segment)} is damaged ({exc})") from None
         self.decoded.add((member, segment))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArchiveError
-from ..formats import quality_context
+from ..formats import quality_context, residue_codes
 from . import general
 
 NAMES_TOKENS = 8
@@ -37,7 +37,10 @@ _METHOD_NAMES = {NAMES_TOKENS: "names", QUALITY_CM: "quality-cm"}
 
 
 def method_name(coded: bytes) -> str:
-    """The method of a coded field, for ``dnacomp info -v`` and the tests."""
+    """The method of a coded field, for ``dnacomp info -v`` and the tests; a quality stream whose
+    contexts read the bases (quality codec version 2) is "quality-cm+bases"."""
+    if len(coded) > 1 and coded[0] == QUALITY_CM and coded[1] == 2:
+        return "quality-cm+bases"
     if coded and coded[0] in _METHOD_NAMES:
         return _METHOD_NAMES[coded[0]]
     return general.method_name(coded)
@@ -57,31 +60,47 @@ def _encode_names(raw: bytes, n_records: int) -> bytes:
     return min(tokenised, general.encode(raw), key=len)
 
 
-def _encode_qualities(raw: bytes, fields: dict[str, bytes], n_symbols: int, n_records: int) -> bytes:
+def _encode_qualities(
+    raw: bytes, fields: dict[str, bytes], n_symbols: int, n_records: int, bases: np.ndarray | None
+) -> bytes:
     if not raw:
         return b""
     from . import quality
 
     readlen, is_n = quality_context(fields, n_symbols, n_records)
-    coded = bytes([QUALITY_CM]) + quality.encode_qualities(np.frombuffer(raw, dtype=np.uint8), readlen, is_n)
+    codes = None if bases is None else residue_codes(bases, is_n)
+    coded = bytes([QUALITY_CM]) + quality.encode_qualities(
+        np.frombuffer(raw, dtype=np.uint8), readlen, is_n, bases=codes
+    )
     return coded if len(coded) <= len(raw) else general.encode(raw, fast=True)
 
 
-def encode_fields(kind: str, fields: dict[str, bytes], n_symbols: int, n_records: int) -> dict[str, bytes]:
-    """Codes every field of one chunk."""
+def encode_fields(
+    kind: str, fields: dict[str, bytes], n_symbols: int, n_records: int, bases: np.ndarray | None = None
+) -> dict[str, bytes]:
+    """Codes every field of one chunk. With the chunk's ``bases`` (its base stream) the quality
+    codec may use the sequence as context (quality stream version 2, archive version 6); its
+    decoder then needs them (``decode_fields``)."""
     jobs = {}
     for name, raw in fields.items():
         if name == NAME_FIELDS.get(kind):
             jobs[name] = (_encode_names, raw, n_records)
         elif kind == "fastq" and name == QUALITY_FIELD:
-            jobs[name] = (_encode_qualities, raw, fields, n_symbols, n_records)
+            jobs[name] = (_encode_qualities, raw, fields, n_symbols, n_records, bases)
         else:
             jobs[name] = (general.encode, raw)
     return {name: fn(*args) for name, (fn, *args) in jobs.items()}
 
 
-def decode_fields(kind: str, coded: dict[str, tuple[int, bytes]], n_symbols: int, n_records: int) -> dict[str, bytes]:
-    """Inverse of encode_fields: ``coded`` maps each field to (raw length, coded bytes)."""
+def decode_fields(
+    kind: str,
+    coded: dict[str, tuple[int, bytes]],
+    n_symbols: int,
+    n_records: int,
+    bases: np.ndarray | None = None,
+) -> dict[str, bytes]:
+    """Inverse of encode_fields: ``coded`` maps each field to (raw length, coded bytes). Without
+    ``bases`` (an archive before version 6) a quality stream that reads them is refused."""
     out: dict[str, bytes] = {}
     later = []
     for name, (raw_len, data) in coded.items():
@@ -99,7 +118,8 @@ def decode_fields(kind: str, coded: dict[str, tuple[int, bytes]], n_symbols: int
             readlen, is_n = quality_context(out, n_symbols, n_records)
             if raw_len != n_symbols:
                 raise ArchiveError(f"quality stream of {raw_len} bytes for {n_symbols} residues")
-            raw = quality.decode_qualities(data[1:], readlen, is_n).tobytes()
+            codes = None if bases is None else residue_codes(bases, is_n)
+            raw = quality.decode_qualities(data[1:], readlen, is_n, bases=codes).tobytes()
         else:
             raise ArchiveError(f"field {name!r} uses method {data[0]}, which it never uses")
         if len(raw) != raw_len:

@@ -2,7 +2,10 @@
 
 Byte format (integers little-endian; an empty quality array codes as zero bytes)::
 
-    u8   version (= 1)
+    u8   version: 1, or 2 when a model, an APM or the mixer's selector reads a field of the
+         bases (F_K3..F_K5); the decoder of a version-2 stream needs the chunk's bases, and the
+         encoder writes the oldest version that holds its layout (so every stream an earlier
+         dnacomp wrote, and every layout without the bases, is still version 1, byte for byte)
     u8   S, the number of distinct quality bytes (1..94)
     S x  u8 the quality bytes, strictly increasing, each in 33..126 ('!'..'~')
     if S == 1 nothing follows: every quality is that byte. Otherwise:
@@ -19,9 +22,10 @@ Byte format (integers little-endian; an empty quality array codes as zero bytes)
          decodes every older stream byte for byte and the encoder writes the same bytes for
          every input it coded before, so the version stays 1
     u8   M, the number of context models (1..8), then M x:
-           u16 field mask (bits 0..11, fields F_*), u8 table bits (10..22), u16 counter limit
-           (1..1023)
-    u8   mixer weight-set selector: a field F_* (0..11), or 255 = one weight set per node
+           u16 field mask (bits 0..11, fields F_Q1..F_Q4; version 2: bits 0..15, F_Q1..F_K5),
+           u8 table bits (10..22), u16 counter limit (1..1023)
+    u8   mixer weight-set selector: a field F_* (0..11; version 2: 0..15), or 255 = one weight
+         set per node
     u8   mixer learning rate (1..64)
     u8   A, the number of APM stages (0..2), then A x: u16 field mask, u8 table bits (6..16)
     u8   APM rate (1..10)
@@ -33,8 +37,12 @@ bytes, and contexts use its level (v, or v * 64 // S when S > 64; 64 = "start of
 Before each quality the kernel packs the context fields into one word: q1, q2, q3, q4 (previous
 levels), max(q2, q3), q2 == q3, the position bucket, delta (the running sum of |q_i - q_{i-1}|
 over the read, log-bucketed to 0..15), the N flag of the base, how often q1 repeated (0..7), the
-remaining read length (log-bucketed) and q1 / 4. Each context model hashes the fields of its mask
-to a slot of its table; the quality is then coded as the path of its code through the tree, and
+remaining read length (log-bucketed) and q1 / 4. A version-2 stream also packs the bases'
+fields into a second word: the 3-mer and the 5-mer centred on the base (residues outside the read
+and non-ACGT ones read as A), the length of the base's homopolymer run (bucketed 1, 2, 3, 4,
+5-6, 7-9, 10-15, 16+) and where the base sits in it (distance from its start and to its end, each
+capped at 3). Each context model hashes the fields of its mask (the bases' word multiplied into
+the key, so a mask without them hashes as in version 1) to a slot of its table; the quality is then coded as the path of its code through the tree, and
 at node k every model reads its counter at slot + k (a uint32: 22-bit probability, 10-bit count;
 rate 1/(n + 1.5) until the model's limit, so it adapts fast, then slowly). The stretched
 probabilities are mixed by an integer logistic mixer (weight set: node x selector field, learning
@@ -42,6 +50,11 @@ rate 4x at the start, decaying), then interpolating APMs (SSE, 33 cells) keyed b
 the node refine the mix: p = (mix + 3 apm) / 4 with one APM, (2 mix + apm1 + apm2) / 4 with two.
 At an N base with nq != 0 a flag "quality == nq" is coded first with its own adaptive counter,
 so the fixed quality of N bases costs almost nothing.
+
+The layout is the first pass's choice (``choose_params``): table sizes by the number of
+qualities, two models for wide, noisy alphabets (long reads), four otherwise, and with the bases
+two more (``SEQ_MODELS``), kept only if they code the chunk's first ``SEQ_TRIAL`` qualities
+smaller (``_bases_pay``); the header stores the choice.
 
 Everything per symbol happens in one numba kernel shared by encoder and decoder (``mode``), in
 integer arithmetic only (``dnacomp.coding``: tables, counters, mixer, APM), so both sides compute the same
@@ -64,13 +77,16 @@ import numpy as np
 from ..coding.apm import APM_CELLS, apm_index, apm_init_cells, apm_predict, apm_update
 from ..coding.arith import decode_bit, decode_init, encode_bit, encode_flush, new_coder_state
 from ..coding.counters import update_packed
-from ..coding.hashing import seeded_hash
+from ..coding.hashing import KMER, seeded_hash
 from ..coding.logistic import RECIP, SQUASH, STRETCH, bucket_table
 from ..coding.mixer import clamp_stretch, mix_train
 from ..errors import ArchiveError
 from ..kernel_cache import njit
 
-VERSION = 1
+#: stream versions: 1 = contexts of the qualities only, 2 = also of the bases (F_K3..F_K5); the
+#: encoder writes the oldest version that holds its layout
+VERSION = 2
+VERSIONS = (1, 2)
 MAX_SYMBOLS = 94
 MAX_DEPTH = 24
 MAX_MODELS = 8
@@ -80,13 +96,25 @@ MAX_LEVELS = 64  # quality levels used in contexts (more distinct qualities are 
 MAX_POS_SHIFT = 31
 POS_BUCKETS = 128  # position buckets 0..127 (the 7-bit F_POS field)
 
-# context fields, packed into one word (widths in bits; the kernel's packing must match)
+# context fields of the qualities, packed into one word (widths in bits; the kernel's packing
+# must match)
 F_Q1, F_Q2, F_Q3, F_QM, F_QEQ, F_POS, F_DELTA, F_ISN, F_RUN, F_REM, F_Q1C, F_Q4 = range(12)
-N_FIELDS = 12
+N_QUAL_FIELDS = 12
 _WIDTHS = (7, 7, 7, 7, 1, 7, 4, 1, 3, 4, 5, 7)
 _SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _WIDTHS[:-1]))
-FIELD_SHIFT_T = _SHIFTS
-FIELD_WIDTH_T = _WIDTHS
+# context fields of the bases (stream version 2), packed into a second word: the 3-mer centred on
+# the base, the length of its homopolymer run (bucketed), where in the run it is (distance from
+# the run's start and to its end, each at most 3) and the centred 5-mer
+F_K3, F_HP, F_HPAT, F_K5 = range(12, 16)
+N_FIELDS = 16
+_SEQ_WIDTHS = (6, 3, 4, 10)
+_SEQ_SHIFTS = tuple(int(x) for x in np.cumsum((0,) + _SEQ_WIDTHS[:-1]))
+SEQ_FIELDS_MASK = ((1 << N_FIELDS) - 1) ^ ((1 << N_QUAL_FIELDS) - 1)
+#: the shift and width of every field in its word (word 1: F_Q1..F_Q4, word 2: F_K3..F_K5)
+FIELD_SHIFT_T = _SHIFTS + _SEQ_SHIFTS
+FIELD_WIDTH_T = _WIDTHS + _SEQ_WIDTHS
+#: homopolymer run length 0..4095 -> bucket 0..7 (1, 2, 3, 4, 5-6, 7-9, 10-15, 16+)
+HP_BUCKET_T = np.maximum(bucket_table([1, 2, 3, 4, 5, 7, 10, 16], 4096), 0)
 
 
 def _mask(*fields: int) -> int:
@@ -124,26 +152,29 @@ STRETCH12 = STRETCH[(np.arange(4096) << 4) + 8].astype(np.int32)
 
 #: the chunk: quality indices 0..S-1 (uint8; the encoder reads them, the decoder writes them),
 #: the N flag of each base (uint8) and the read lengths (int64)
-Reads = namedtuple("Reads", ["syms", "isn", "readlen"])
+#: and, for a stream with sequence contexts (version 2), the base of each residue (uint8: 0..3 for
+#: A, C, G, T, 4 for any other residue; an empty array otherwise)
+Reads = namedtuple("Reads", ["syms", "isn", "readlen", "bases"])
 #: the symbols: the code tree (``child[2 node + bit]`` = next node, or -(symbol + 1) at a leaf),
 #: each symbol's code and code length, its context level and its quality value; ``nq`` the
 #: symbol of the N-base flag (-1: no flag) and ``nflag`` its adaptive counter (one uint32)
 Alphabet = namedtuple("Alphabet", ["child", "code", "clen", "levels", "qvals", "nq", "nflag"])
 #: how the context word is built: the position shift and the delta / remaining-length buckets
 Fields = namedtuple("Fields", ["pos_shift", "delta_bucket", "rem_bucket"])
-#: the context models, per model j: field bits of its mask, table bits, table mask (2^bits - 1),
+#: the context models, per model j: field bits of its mask in the qualities' word and in the
+#: bases' word (``fmask``, ``fmask2``), table bits, table mask (2^bits - 1),
 #: counter limit, offset of its table in ``tables`` (all models' counters, uint32); the 1/n rate
 #: table; scratch per quality / decision: the model's hashed slot, the counter index and value read
 ContextModels = namedtuple(
-    "ContextModels", ["fmask", "tbits", "tmask", "tlim", "toff", "tables", "recip", "hs", "ix", "ts"]
+    "ContextModels", ["fmask", "fmask2", "tbits", "tmask", "tlim", "toff", "tables", "recip", "hs", "ix", "ts"]
 )
-#: the logistic mixer: weight-set selector (shift and mask of its field in the context word; mask
-#: 0 = one set per node), base learning rate, weights (node x 128 sets x (models + bias)),
+#: the logistic mixer: weight-set selector (which word holds its field, 0 or 1, and its shift and
+#: mask there; mask 0 = one set per node), base learning rate, weights (node x 128 sets x (models + bias)),
 #: the stretched inputs (scratch, the last one the bias input 256), the stretch and squash tables
-Mixer = namedtuple("Mixer", ["sel_shift", "sel_mask", "lr", "w", "xs", "stretch", "squash"])
-#: the APMs (0..2), per APM j: field bits of its mask, table bits, table mask, offset of its
+Mixer = namedtuple("Mixer", ["sel_word", "sel_shift", "sel_mask", "lr", "w", "xs", "stretch", "squash"])
+#: the APMs (0..2), per APM j: field bits of its mask in each word, table bits, table mask, offset of its
 #: table in ``cells`` (33 int32 cells per slot); the rate shift; scratch: the hashed slot
-Apms = namedtuple("Apms", ["fmask", "abits", "amask", "aoff", "cells", "shift", "slot"])
+Apms = namedtuple("Apms", ["fmask", "fmask2", "abits", "amask", "aoff", "cells", "shift", "slot"])
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -178,12 +209,40 @@ def _context(fields, p, left, q1, q2, q3, q4, delta, run, n_here):
 
 
 @njit(cache=True, inline="always", _nrt=False)
-def _select_contexts(cms, apms, packed):
+def _seq_context(bases, i, start, end, run_start, run_end):
+    """The bases' context word of the residue at ``i`` (read ``start``..``end``, homopolymer run
+    ``run_start``..``run_end``): F_K3, F_HP, F_HPAT and F_K5 at their places (``_SEQ_SHIFTS``).
+    Residues outside the read and non-ACGT residues read as A (code 0)."""
+    k5 = np.int64(0)
+    for d in range(-2, 3):
+        j = i + d
+        b = np.int64(bases[j]) if start <= j < end else 0
+        k5 = (k5 << 2) | (b & 3 if b < 4 else 0)
+    k3 = (k5 >> 2) & 63
+    hl = min(run_end - run_start, 4095)
+    at = min(i - run_start, 3) * 4 + min(run_end - 1 - i, 3)
+    return k3 | (HP_BUCKET_T[hl] << 6) | (at << 9) | (k5 << 13)
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _context_key(packed, packed2, m1, m2):
+    """The hash key of a context: the fields of mask ``m1`` in the qualities' word, and those of
+    ``m2`` in the bases' word spread over all 64 bits (a v1 mask has m2 = 0: the key is unchanged)."""
+    k = np.uint64(packed & m1)
+    if m2 != 0:
+        k ^= np.uint64(packed2 & m2) * np.uint64(KMER)
+    return k
+
+
+@njit(cache=True, inline="always", _nrt=False)
+def _select_contexts(cms, apms, packed, packed2):
     """Each context model's and each APM's slot for this quality (hashed from its fields)."""
     for j in range(cms.fmask.shape[0]):
-        cms.hs[j] = seeded_hash(packed & cms.fmask[j], j * 7919 + 1, cms.tbits[j])
+        cms.hs[j] = seeded_hash(_context_key(packed, packed2, cms.fmask[j], cms.fmask2[j]), j * 7919 + 1, cms.tbits[j])
     for j in range(apms.fmask.shape[0]):
-        apms.slot[j] = seeded_hash(packed & apms.fmask[j], 104729 + j, apms.abits[j])
+        apms.slot[j] = seeded_hash(
+            _context_key(packed, packed2, apms.fmask[j], apms.fmask2[j]), 104729 + j, apms.abits[j]
+        )
 
 
 @njit(cache=True, inline="always", _nrt=False)
@@ -310,18 +369,22 @@ def _code_symbol(mode, sym, msel, lr, alpha, cms, mix, apms, buf, bufpos, coder)
 def code_quals(mode, reads, buf, bufpos, coder, st, alpha, fields, cms, mix, apms):
     """Code qualities from the state ``st`` on; returns (symbols done, buffer position).
 
-    ``st`` = [i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality value]; the
-    kernel stops early (encoder) when the output buffer is nearly full, or (decoder) when it has
-    read far past the end of its input.
+    ``st`` = [i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality value, start and
+    end of the homopolymer run at i]; the kernel stops early (encoder) when the output buffer is
+    nearly full, or (decoder) when it has read far past the end of its input.
     """
     syms = reads.syms
     readlen = reads.readlen
+    bases = reads.bases
     n = syms.shape[0]
     qstart = MAX_LEVELS  # level of "no previous quality"
     i, r, p, q1, q2, q3, delta, run, q4, prevq = st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8], st[9]
+    run_start, run_end = st[10], st[11]
     mix.xs[cms.fmask.shape[0]] = 256  # the bias input
     lr = 0
     nbuf = buf.shape[0]
+    use_bases = bases.shape[0] > 0
+    packed2 = np.int64(0)
     while i < n:
         if mode == 0:
             if bufpos + 256 > nbuf:
@@ -338,8 +401,17 @@ def code_quals(mode, reads, buf, bufpos, coder, st, alpha, fields, cms, mix, apm
         if (i & 1023) == 0 or lr == 0:
             lr = _mixer_rate(mix.lr, i)
         packed = _context(fields, p, readlen[r] - p, q1, q2, q3, q4, delta, run, n_here)
-        _select_contexts(cms, apms, packed)
-        msel = (packed >> mix.sel_shift) & mix.sel_mask
+        if use_bases:
+            start = i - p
+            end = start + readlen[r]
+            if p == 0 or i >= run_end:  # a new homopolymer run: find its end (once per run)
+                run_start = i
+                run_end = i + 1
+                while run_end < end and bases[run_end] == bases[i]:
+                    run_end += 1
+            packed2 = _seq_context(bases, i, start, end, run_start, run_end)
+        _select_contexts(cms, apms, packed, packed2)
+        msel = ((packed2 if mix.sel_word else packed) >> mix.sel_shift) & mix.sel_mask
         sym = np.int64(syms[i]) if mode == 0 else 0
         flagged = 0
         if alpha.nq >= 0 and n_here != 0:
@@ -361,6 +433,7 @@ def code_quals(mode, reads, buf, bufpos, coder, st, alpha, fields, cms, mix, apm
         i += 1
         p += 1
     st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8], st[9] = i, r, p, q1, q2, q3, delta, run, q4, prevq
+    st[10], st[11] = run_start, run_end
     return i, bufpos
 
 
@@ -386,18 +459,27 @@ class QualParams:
         self.apm_rate = int(apm_rate)
         self.pos_shift = int(pos_shift)
 
-    def validate(self) -> None:
+    def uses_bases(self) -> bool:
+        """Whether a model, an APM or the mixer's selector reads a field of the bases (F_K3..F_K5):
+        such a layout is written as stream version 2, and its decoder needs the bases."""
+        masks = [fm for fm, _, _ in self.models] + [fm for fm, _ in self.apms]
+        return any(fm & SEQ_FIELDS_MASK for fm in masks) or N_QUAL_FIELDS <= self.mix_sel < N_FIELDS
+
+    def validate(self, version: int = VERSION) -> None:
+        """Raises ArchiveError unless the decoder of a stream of ``version`` can run this layout:
+        version 1 knows the qualities' fields only (F_Q1..F_Q4), version 2 the bases' too."""
+        nf = N_FIELDS if version >= 2 else N_QUAL_FIELDS
         if not 1 <= len(self.models) <= MAX_MODELS:
             raise ArchiveError("quality codec: bad model count")
         for fm, bits, lim in self.models:
-            if not (0 <= fm < 1 << N_FIELDS and 10 <= bits <= 22 and 1 <= lim <= 1023):
+            if not (0 <= fm < 1 << nf and 10 <= bits <= 22 and 1 <= lim <= 1023):
                 raise ArchiveError("quality codec: bad model parameters")
-        if not (0 <= self.mix_sel < N_FIELDS or self.mix_sel == 255) or not 1 <= self.mix_lr <= 64:
+        if not (0 <= self.mix_sel < nf or self.mix_sel == 255) or not 1 <= self.mix_lr <= 64:
             raise ArchiveError("quality codec: bad mixer parameters")
         if len(self.apms) > 2:
             raise ArchiveError("quality codec: bad APM count")
         for fm, bits in self.apms:
-            if not (0 <= fm < 1 << N_FIELDS and 6 <= bits <= 16):
+            if not (0 <= fm < 1 << nf and 6 <= bits <= 16):
                 raise ArchiveError("quality codec: bad APM parameters")
         if not 1 <= self.apm_rate <= 10 or not 0 <= self.pos_shift <= MAX_POS_SHIFT:
             raise ArchiveError("quality codec: bad parameters")
@@ -420,7 +502,7 @@ class QualParams:
         return bytes(out)
 
     @classmethod
-    def from_bytes(cls, data: bytes, pos: int):
+    def from_bytes(cls, data: bytes, pos: int, version: int = VERSION):
         def take(k):
             nonlocal pos
             if pos + k > len(data):
@@ -439,15 +521,25 @@ class QualParams:
         apms = [struct.unpack("<HB", take(3)) for _ in range(napm)]
         apm_rate = take(1)[0]
         p = cls(models, mix_sel, mix_lr, apms, apm_rate, pos_shift)
-        p.validate()
+        p.validate(version)
         return p, pos
 
 
 def _field_bits(field_mask: int) -> int:
+    """The bits of the qualities' context word that the fields F_Q1..F_Q4 of a mask occupy."""
     bits = 0
-    for f in range(N_FIELDS):
+    for f in range(N_QUAL_FIELDS):
         if field_mask >> f & 1:
             bits |= ((1 << _WIDTHS[f]) - 1) << _SHIFTS[f]
+    return bits
+
+
+def _field_bits2(field_mask: int) -> int:
+    """The bits of the bases' context word that the fields F_K3..F_K5 of a mask occupy."""
+    bits = 0
+    for k in range(N_FIELDS - N_QUAL_FIELDS):
+        if field_mask >> (N_QUAL_FIELDS + k) & 1:
+            bits |= ((1 << _SEQ_WIDTHS[k]) - 1) << _SEQ_SHIFTS[k]
     return bits
 
 
@@ -532,6 +624,7 @@ def new_context_models(models) -> ContextModels:
     m = len(models)
     return ContextModels(
         fmask=fmask,
+        fmask2=np.array([_field_bits2(fm) for fm, _, _ in models], dtype=np.int64),
         tbits=tbits,
         tmask=(np.int64(1) << tbits) - 1,
         tlim=tlim,
@@ -547,13 +640,14 @@ def new_context_models(models) -> ContextModels:
 def new_mixer(mix_sel: int, mix_lr: int, nmodels: int, nsymbols: int) -> Mixer:
     """A fresh mixer: one weight set per (tree node, value of the selector field), each weight
     1 / nmodels (16-bit fixed point), the bias weight 0."""
-    sel = mix_sel if mix_sel != 255 else N_FIELDS
+    sel = mix_sel if mix_sel < N_FIELDS else -1
     nnodes = max(nsymbols - 1, 1)
     w = np.full(nnodes * 128 * (nmodels + 1), (1 << 16) // nmodels, dtype=np.int64)
     w[nmodels :: nmodels + 1] = 0
     return Mixer(
-        sel_shift=FIELD_SHIFT_T[sel] if sel < N_FIELDS else 0,
-        sel_mask=(1 << FIELD_WIDTH_T[sel]) - 1 if sel < N_FIELDS else 0,
+        sel_word=1 if sel >= N_QUAL_FIELDS else 0,
+        sel_shift=FIELD_SHIFT_T[sel] if sel >= 0 else 0,
+        sel_mask=(1 << FIELD_WIDTH_T[sel]) - 1 if sel >= 0 else 0,
         lr=int(mix_lr),
         w=w,
         xs=np.zeros(nmodels + 1, np.int64),
@@ -570,6 +664,7 @@ def new_apms(apms, apm_rate: int) -> Apms:
     sizes = [1 << int(b) for b in abits]
     return Apms(
         fmask=np.array([_field_bits(fm) for fm, _ in apms], dtype=np.int64),
+        fmask2=np.array([_field_bits2(fm) for fm, _ in apms], dtype=np.int64),
         abits=abits,
         amask=(np.int64(1) << abits) - 1,
         aoff=np.array([0, sizes[0] * APM_CELLS if sizes else 0], dtype=np.int64),
@@ -605,8 +700,9 @@ class _Model:
         self.models = new_context_models(p.models)
         self.mixer = new_mixer(p.mix_sel, p.mix_lr, len(p.models), s)
         self.apms = new_apms(p.apms, p.apm_rate)
-        # i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality (start of read 0)
-        self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0], dtype=np.int64)
+        # i, read, pos in read, q1, q2, q3, delta, run, q4, previous quality (start of read 0),
+        # homopolymer run start and end
+        self.st = np.array([0, 0, 0, MAX_LEVELS, MAX_LEVELS, MAX_LEVELS, 0, 0, MAX_LEVELS, 0, 0, 0], dtype=np.int64)
         self.params = p
 
     def args(self) -> tuple:
@@ -621,12 +717,25 @@ WIDE_MODELS = DEFAULT_MODELS[:2]
 #: ``fast=True``: about 25% faster, about 1.3% larger on Illumina qualities
 FAST_MODELS = (DEFAULT_MODELS[0], DEFAULT_MODELS[2], DEFAULT_MODELS[3])
 FAST_MAX_BITS = 16
+#: the models of the bases (stream version 2), added to the layouts above when the bases are
+#: known: the centred 3-mer with two previous qualities, and the centred 5-mer (qualities, bits
+#: each: ONT cDNA 4.54 -> 3.98, PacBio RS II 3.25 -> 2.94, Illumina 0.7-1.4% smaller). Measured
+#: against them (docs/benchmarks.md): a centred 7-mer dilutes (4.20 on ONT), a homopolymer model
+#: gains 0.4% more on ONT only, the mixer's selector or an APM on the bases gain less than a model
+SEQ_MODELS = ((_mask(F_Q1, F_Q2, F_K3), 22, 255), (_mask(F_Q1, F_K5), 22, 255))
+SEQ_FAST_MODELS = SEQ_MODELS[1:]
+#: the encoder codes a prefix of this many qualities with and without the bases' models and keeps
+#: the bases' only if they make it smaller (they cost 15-30% of the codec's time)
+SEQ_TRIAL = 1 << 17
 
 
-def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int], fast: bool = False) -> QualParams:
+def choose_params(
+    n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[int], fast: bool = False, with_bases: bool = False
+) -> QualParams:
     """The layout for this chunk, from a first pass: table sizes by the number of qualities,
-    position buckets by the longest read, fewer models when qualities need many decisions.
-    Whatever the input, the result passes ``validate`` and ``check_size(n)`` (tests pin it)."""
+    position buckets by the longest read, fewer models when qualities need many decisions, and
+    with ``with_bases`` the models of the bases too. Whatever the input, the result passes
+    ``validate`` and ``check_size(n)`` (tests pin it)."""
     maxlen = int(readlen.max()) if readlen.size else 0
     shift = 0
     while (maxlen >> shift) > POS_BUCKETS and shift < MAX_POS_SHIFT:
@@ -636,7 +745,10 @@ def choose_params(n: int, readlen: np.ndarray, counts: np.ndarray, lens: list[in
     # in Python integers: S <= 94 terms, and exact however many qualities (no int64 overflow)
     decisions = sum(int(c) * int(ln) for c, ln in zip(counts, lens))
     decisions_x16 = decisions * 16 // max(sum(int(c) for c in counts), 1)
-    layout = WIDE_MODELS if decisions_x16 > WIDE_DECISIONS_X16 else FAST_MODELS if fast else DEFAULT_MODELS
+    wide = decisions_x16 > WIDE_DECISIONS_X16
+    layout = WIDE_MODELS if wide else FAST_MODELS if fast else DEFAULT_MODELS
+    if with_bases:
+        layout += SEQ_FAST_MODELS if fast else SEQ_MODELS
     if fast:
         nb = min(nb, FAST_MAX_BITS)
     models = tuple((fm, max(12, min(b, nb)), lim) for fm, b, lim in layout)
@@ -666,12 +778,30 @@ def _byte_histogram(values: np.ndarray, slice_size: int = 1 << 20) -> np.ndarray
     return hist
 
 
+def _residue_bases(bases: np.ndarray | None, n: int, what: type[Exception]) -> np.ndarray:
+    """The bases as the kernel reads them (uint8 0..4, one per quality), or an empty array."""
+    if bases is None:
+        return np.empty(0, dtype=np.uint8)
+    bases = np.ascontiguousarray(bases, dtype=np.uint8)
+    if bases.shape[0] != n:
+        raise what("quality codec: bases must have one code per quality")
+    return bases
+    return bases
+
+
 def encode_qualities(
-    quals: np.ndarray, readlen: np.ndarray, is_n: np.ndarray, params: QualParams | None = None, fast: bool = False
+    quals: np.ndarray,
+    readlen: np.ndarray,
+    is_n: np.ndarray,
+    params: QualParams | None = None,
+    fast: bool = False,
+    bases: np.ndarray | None = None,
 ) -> bytes:
     """Code one chunk's qualities (uint8, 33..126) given the read lengths (sum = len(quals)) and
     the N flags (bool, one per quality). ``params`` overrides the layout chosen from the data;
-    ``fast`` chooses a lighter one. The decoder needs neither: the header says everything."""
+    ``fast`` chooses a lighter one. ``bases`` (uint8 per quality: 0..3 = A, C, G, T, 4 = other)
+    lets the layout use the sequence around each quality; the decoder then needs the same bases
+    (it gets them first: an archive decodes bases before qualities) and nothing else."""
     quals = np.ascontiguousarray(quals, dtype=np.uint8)
     readlen = np.ascontiguousarray(readlen, dtype=np.int64)
     is_n = np.ascontiguousarray(is_n, dtype=np.bool_)
@@ -680,6 +810,7 @@ def encode_qualities(
         raise ValueError("read lengths do not add up to the number of qualities")
     if is_n.shape[0] != n:
         raise ValueError("is_n must have one flag per quality")
+    res = _residue_bases(bases, n, ValueError)
     if n == 0:
         return b""
     hist = _byte_histogram(quals)
@@ -687,30 +818,42 @@ def encode_qualities(
         raise ValueError("quality bytes must be in 33..126")
     values = np.nonzero(hist)[0].astype(np.uint8)
     s = len(values)
-    head = bytearray([VERSION, s]) + values.tobytes()
     if s == 1:
-        return bytes(head)
+        return bytes([1, s]) + values.tobytes()
     lens = _huffman_lengths(hist[values])
-    if params is None:
-        params = choose_params(n, readlen, hist[values], lens, fast)
-    params.validate()
-    params.check_size(n)
     nq = 0
     if is_n.any():
         hn = _byte_histogram(quals[is_n])
         top = int(hn.argmax())
         if hn[top] * 4 >= int(is_n.sum()) * 3:
             nq = top
-    head += bytes(lens) + bytes([nq]) + params.to_bytes()
-    model = _Model(values, lens, nq, params)
     v2i = np.zeros(256, dtype=np.uint8)
     v2i[values] = np.arange(s, dtype=np.uint8)
     syms = v2i[quals]
     isn8 = is_n.view(np.uint8)
+    if params is None:
+        params = choose_params(n, readlen, hist[values], lens, fast)
+        if res.shape[0]:
+            with_bases = choose_params(n, readlen, hist[values], lens, fast, with_bases=True)
+            if _bases_pay(syms, isn8, readlen, res, values, lens, nq, hist[values], fast):
+                params = with_bases
+    version = 2 if params.uses_bases() else 1
+    if version == 2 and not res.shape[0]:
+        raise ValueError("quality codec: this layout reads the bases; pass bases=")
+    params.validate(version)
+    params.check_size(n)
+    head = bytes([version, s]) + values.tobytes() + bytes(lens) + bytes([nq]) + params.to_bytes()
+    reads = Reads(syms, isn8, readlen, res if version == 2 else np.empty(0, dtype=np.uint8))
+    return head + _code(reads, values, lens, nq, params)
+
+
+def _code(reads: Reads, values: np.ndarray, lens: list[int], nq: int, params: QualParams) -> bytes:
+    """The arithmetic coder's bytes of the reads' qualities under one layout."""
+    n = reads.syms.shape[0]
+    model = _Model(values, lens, nq, params)
     coder = new_coder_state()
     out = np.empty(_out_size(n), dtype=np.uint8)
     pos = 0
-    reads = Reads(syms, isn8, readlen)
     args = model.args()
     while True:
         done, pos = code_quals(0, reads, out, pos, coder, *args)
@@ -720,11 +863,32 @@ def encode_qualities(
     if out.shape[0] - pos < 8:
         out = np.concatenate([out, np.empty(16, dtype=np.uint8)])
     pos = encode_flush(coder, out, pos)
-    return bytes(head) + out[:pos].tobytes()
+    return out[:pos].tobytes()
 
 
-def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.ndarray:
-    """The exact uint8 qualities; raises ArchiveError on any damage the stream can reveal."""
+def _bases_pay(syms, isn8, readlen, res, values, lens, nq, counts, fast: bool) -> bool:
+    """The first pass's choice of the bases' models: code the chunk's first SEQ_TRIAL qualities
+    (whole reads, the last one cut) with and without them, tables sized for the trial; they are
+    kept only if they code it smaller. Qualities that do not follow the bases (binned, shuffled,
+    constant) are spared the bases' models' time."""
+    m = min(syms.shape[0], SEQ_TRIAL)
+    ends = np.cumsum(readlen)
+    k = int(np.searchsorted(ends, m))  # reads 0..k-1 end at or before m; read k is cut
+    trial_len = np.append(readlen[:k], m - (int(ends[k - 1]) if k else 0))
+    trial_len = trial_len[trial_len > 0]
+    sizes = []
+    for with_bases in (False, True):
+        params = choose_params(m, trial_len, counts, lens, fast, with_bases=with_bases)
+        reads = Reads(syms[:m], isn8[:m], trial_len, res[:m] if with_bases else np.empty(0, dtype=np.uint8))
+        sizes.append(len(_code(reads, values, lens, nq, params)))
+    return sizes[1] < sizes[0]
+
+
+def decode_qualities(
+    data: bytes, readlen: np.ndarray, is_n: np.ndarray, bases: np.ndarray | None = None
+) -> np.ndarray:
+    """The exact uint8 qualities; raises ArchiveError on any damage the stream can reveal.
+    A version-2 stream needs the ``bases`` it was coded with (see ``encode_qualities``)."""
     readlen = np.ascontiguousarray(readlen, dtype=np.int64)
     is_n = np.ascontiguousarray(is_n, dtype=np.bool_)
     n = is_n.shape[0]
@@ -737,8 +901,9 @@ def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.n
         return np.empty(0, dtype=np.uint8)
     if len(data) < 2:
         raise ArchiveError("quality codec: truncated header")
-    if data[0] != VERSION:
-        raise ArchiveError(f"quality codec: unknown version {data[0]}")
+    version = data[0]
+    if version not in VERSIONS:
+        raise ArchiveError(f"quality codec: unknown version {version}")
     s = data[1]
     if not 1 <= s <= MAX_SYMBOLS or len(data) < 2 + s:
         raise ArchiveError("quality codec: bad symbol table")
@@ -757,14 +922,19 @@ def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray) -> np.n
     pos += s + 1
     if nq and nq not in set(values.tolist()):
         raise ArchiveError("quality codec: bad N quality")
-    params, pos = QualParams.from_bytes(data, pos)
+    params, pos = QualParams.from_bytes(data, pos, version)
     params.check_size(n)
+    res = np.empty(0, dtype=np.uint8)
+    if version == 2:
+        if bases is None:
+            raise ArchiveError("quality codec: a version-2 stream needs the bases of its reads")
+        res = _residue_bases(bases, n, ArchiveError)
     model = _Model(values, lens, nq, params)
     buf = np.frombuffer(data, dtype=np.uint8, offset=pos).copy()
     syms = np.zeros(n, dtype=np.uint8)
     coder = new_coder_state()
     bpos = decode_init(coder, buf, 0)
-    done, bpos = code_quals(1, Reads(syms, is_n.view(np.uint8), readlen), buf, bpos, coder, *model.args())
+    done, bpos = code_quals(1, Reads(syms, is_n.view(np.uint8), readlen, res), buf, bpos, coder, *model.args())
     if done != n or bpos != buf.shape[0]:
         raise ArchiveError("quality stream does not end where it should (truncated or corrupt)")
     return values[syms]

@@ -12,6 +12,9 @@ The API of this package, for the layers above:
     what the quality codec needs to know of a FASTQ chunk (its read lengths and which residues
     are not A/C/G/T), computed from the stored fields, so that encoder and decoder see the same
     context by construction and no codec parses ``layout`` itself (``codecs/fields.py``).
+``residue_codes``
+    the base under each quality (A, C, G, T or other), from the base stream and the N mask: the
+    quality codec's sequence contexts (decoded bases come before the qualities).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .fastq import parse_fastq_chunk, unparse_fastq_chunk
 from .fastq import read_lengths as _fastq_read_lengths
 from .residues import exception_mask
 
-__all__ = ["PARSERS", "UNPARSERS", "QUALITY_CONTEXT_FIELDS", "read_lengths", "n_mask", "quality_context"]
+__all__ = ["PARSERS", "UNPARSERS", "QUALITY_CONTEXT_FIELDS", "read_lengths", "n_mask", "quality_context", "residue_codes"]
 
 PARSERS = {"fasta": parse_fasta_chunk, "fastq": parse_fastq_chunk}
 UNPARSERS = {"fasta": unparse_fasta_chunk, "fastq": unparse_fastq_chunk}
@@ -56,3 +59,19 @@ def quality_context(fields: dict[str, bytes], n_symbols: int, n_records: int) ->
     if int(readlen.sum()) != n_symbols:
         raise ArchiveError(f"read lengths add up to {int(readlen.sum())}, the block holds {n_symbols} residues")
     return readlen, n_mask(fields, n_symbols)
+
+
+#: ``residue_codes``' code of a residue that is not A/C/G/T
+OTHER_RESIDUE = 4
+
+
+def residue_codes(bases: np.ndarray, is_n: np.ndarray) -> np.ndarray:
+    """One uint8 per residue of a chunk: its 2-bit base (0..3 = A, C, G, T, case folded) where it
+    is one, OTHER_RESIDUE where ``is_n`` marks it (the base stream skips those residues). A base
+    stream that does not fill the mask's gaps exactly is an ArchiveError."""
+    free = int(is_n.shape[0] - np.count_nonzero(is_n))
+    if free != bases.shape[0]:
+        raise ArchiveError(f"{bases.shape[0]} bases for {free} A/C/G/T residues")
+    codes = np.full(is_n.shape[0], OTHER_RESIDUE, dtype=np.uint8)
+    codes[~is_n] = bases
+    return codes

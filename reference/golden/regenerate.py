@@ -20,12 +20,19 @@ as version 5 since, so this script can no longer write versions 2-4 (their golde
 are). The version-5 cases (SEGMENTED_CASES) cut most originals into several segments with a
 small segment size, named NAME.v5[.gru].s<segment size>.L<level>.dnac; without ``.s`` the
 original is one segment of the default size.
+
+Version 6 lets a FASTQ block's qualities read its bases (quality codec version 2); every FASTQ
+archive is written as version 6 since, FASTA archives stay version 5 (``archive.format_version``),
+so ``regenerate.py 5`` writes the FASTA cases of SEGMENTED_CASES and ``regenerate.py 6``
+(the default) the FASTQ cases of QUALITY_BASES_CASES, among them a few nanopore reads
+(fastq_ont_cdna_reads.fq: the first 12 reads of the corpus's extra/ont_cdna_pcs109_sirv_5k,
+whose qualities code with the bases) and Illumina reads (which code without).
 """
 
 import struct
 from pathlib import Path
 
-from dnacomp.archive import SEGMENTED_VERSION
+from dnacomp.archive import QUALITY_BASES_VERSION, SEGMENTED_VERSION
 from dnacomp.container import MAGIC
 
 HERE = Path(__file__).resolve().parent
@@ -64,8 +71,16 @@ SEGMENTED_CASES = {
 }
 
 
-def write_segmented(cases: dict) -> None:
-    """``cases``: original -> ((level, model, segment size), ...)."""
+#: version 6: (level, model, segment size or None for the default) per FASTQ original
+QUALITY_BASES_CASES = {
+    "fastq_ont_cdna_reads.fq": ((5, "cm", None), (1, "cm", 8192), (5, "gru", 8192)),
+    "fastq_illumina_reads.fq": ((5, "cm", 4096),),
+    "fastq_phred33.fq": ((1, "cm", None),),
+}
+
+
+def write_segmented(cases: dict, version: int) -> None:
+    """``cases``: original -> ((level, model, segment size), ...), all written as ``version``."""
     for name, runs in cases.items():
         original = (HERE / name).read_bytes()
         for level, model, size in runs:
@@ -79,10 +94,10 @@ def write_segmented(cases: dict) -> None:
             )
             data = out_bytes.getvalue()
             written = struct.unpack_from("<H", data, len(MAGIC))[0]
-            if written != SEGMENTED_VERSION:
-                raise SystemExit(f"{name} is version {written}, not {SEGMENTED_VERSION}")
+            if written != version:
+                raise SystemExit(f"{name} is version {written}, not {version}")
             tags = ("" if model == "cm" else f".{model}") + ("" if size is None else f".s{size}")
-            out = HERE / f"{Path(name).name}.v{SEGMENTED_VERSION}{tags}.L{level}.dnac"
+            out = HERE / f"{Path(name).name}.v{version}{tags}.L{level}.dnac"
             out.write_bytes(data)
             print(out.name, len(original), "->", len(data))
 
@@ -90,7 +105,10 @@ def write_segmented(cases: dict) -> None:
 if __name__ == "__main__":
     import sys
 
-    version = int(sys.argv[1]) if len(sys.argv) > 1 else SEGMENTED_VERSION
-    if version != SEGMENTED_VERSION:
-        sys.exit(f"this dnacomp writes version {SEGMENTED_VERSION} only, not {version}")
-    write_segmented(SEGMENTED_CASES)
+    version = int(sys.argv[1]) if len(sys.argv) > 1 else QUALITY_BASES_VERSION
+    if version == SEGMENTED_VERSION:
+        write_segmented({k: v for k, v in SEGMENTED_CASES.items() if not k.endswith(".fq")}, version)
+    elif version == QUALITY_BASES_VERSION:
+        write_segmented(QUALITY_BASES_CASES, version)
+    else:
+        sys.exit(f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and {QUALITY_BASES_VERSION} (FASTQ) only, not {version}")

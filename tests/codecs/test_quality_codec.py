@@ -405,12 +405,14 @@ def _chooser_input(lengths: list[int], repeats: list[int], weights: list[int]):
     return n, readlen, counts, _huffman_lengths(counts)
 
 
-def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast):
-    params = choose_params(n, readlen, counts, lens, fast)
-    params.validate()
+def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast, with_bases=False):
+    params = choose_params(n, readlen, counts, lens, fast, with_bases=with_bases)
+    assert params.uses_bases() == with_bases
+    version = 2 if with_bases else 1
+    params.validate(version)
     params.check_size(n)
     raw = params.to_bytes()
-    back, end = QualParams.from_bytes(b"\xaa" + raw + b"\x55", 1)  # what the decoder reads
+    back, end = QualParams.from_bytes(b"\xaa" + raw + b"\x55", 1, version)  # what the decoder reads
     assert end == 1 + len(raw) and back.to_bytes() == raw
     assert vars(back) == vars(params)
     # the position buckets: the smallest shift with (longest read >> shift) <= 128, so the
@@ -428,18 +430,20 @@ def _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast):
     repeats=st.lists(st.integers(1, 1 << 17), min_size=8, max_size=8),
     weights=st.lists(st.integers(1, 2**40), min_size=2, max_size=MAX_SYMBOLS),
     fast=st.booleans(),
+    with_bases=st.booleans(),
 )
-@example(lengths=[FIRST_SHIFT_17], repeats=[1] * 8, weights=[1] * 40, fast=False)
-@example(lengths=[FIRST_SHIFT_17 - 1], repeats=[1] * 8, weights=[1] * 40, fast=False)
-@example(lengths=[2**31], repeats=[1] * 8, weights=[1 << k for k in range(MAX_SYMBOLS)], fast=False)
-@example(lengths=[2**31], repeats=[1 << 17] * 8, weights=[1] * MAX_SYMBOLS, fast=True)
-@example(lengths=[1], repeats=[2] * 8, weights=[1, 1], fast=False)
-def test_property_the_chooser_never_picks_what_the_decoder_refuses(lengths, repeats, weights, fast):
+@example(lengths=[FIRST_SHIFT_17], repeats=[1] * 8, weights=[1] * 40, fast=False, with_bases=True)
+@example(lengths=[FIRST_SHIFT_17 - 1], repeats=[1] * 8, weights=[1] * 40, fast=False, with_bases=False)
+@example(lengths=[2**31], repeats=[1] * 8, weights=[1 << k for k in range(MAX_SYMBOLS)], fast=False, with_bases=True)
+@example(lengths=[2**31], repeats=[1 << 17] * 8, weights=[1] * MAX_SYMBOLS, fast=True, with_bases=False)
+@example(lengths=[1], repeats=[2] * 8, weights=[1, 1], fast=False, with_bases=True)
+def test_property_the_chooser_never_picks_what_the_decoder_refuses(lengths, repeats, weights, fast, with_bases):
     """Over the chooser's whole input range (reads of 1..2^31 bp, up to 2^20 of them, any
-    histogram of 2..94 qualities, fast or not): the layout passes validate and check_size and
-    survives to_bytes/from_bytes, and its position buckets cover the longest read."""
+    histogram of 2..94 qualities, fast or not, with the bases' models or not): the layout passes
+    validate and check_size and survives to_bytes/from_bytes, and its position buckets cover the
+    longest read."""
     n, readlen, counts, lens = _chooser_input(lengths, repeats[: len(lengths)], weights)
-    _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast)
+    _assert_chosen_params_are_decodable(n, readlen, counts, lens, fast, with_bases)
 
 
 def test_chooser_position_shift_at_the_limits():
