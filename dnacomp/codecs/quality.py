@@ -42,8 +42,8 @@ fields into a second word: the 3-mer and the 5-mer centred on the base (residues
 and non-ACGT ones read as A), the length of the base's homopolymer run (bucketed 1, 2, 3, 4,
 5-6, 7-9, 10-15, 16+) and where the base sits in it (distance from its start and to its end, each
 capped at 3). Each context model hashes the fields of its mask (the bases' word multiplied into
-the key, so a mask without them hashes as in version 1) to a slot of its table; the quality is then coded as the path of its code through the tree, and
-at node k every model reads its counter at slot + k (a uint32: 22-bit probability, 10-bit count;
+the key, so a mask without them hashes as in version 1) to a slot of its table; the quality is
+then coded as the path of its code through the tree, and at node k every model reads its counter at slot + k (a uint32: 22-bit probability, 10-bit count;
 rate 1/(n + 1.5) until the model's limit, so it adapts fast, then slowly). The stretched
 probabilities are mixed by an integer logistic mixer (weight set: node x selector field, learning
 rate 4x at the start, decaying), then interpolating APMs (SSE, 33 cells) keyed by their fields and
@@ -884,9 +884,7 @@ def _bases_pay(syms, isn8, readlen, res, values, lens, nq, counts, fast: bool) -
     return sizes[1] < sizes[0]
 
 
-def decode_qualities(
-    data: bytes, readlen: np.ndarray, is_n: np.ndarray, bases: np.ndarray | None = None
-) -> np.ndarray:
+def decode_qualities(data: bytes, readlen: np.ndarray, is_n: np.ndarray, bases: np.ndarray | None = None) -> np.ndarray:
     """The exact uint8 qualities; raises ArchiveError on any damage the stream can reveal.
     A version-2 stream needs the ``bases`` it was coded with (see ``encode_qualities``)."""
     readlen = np.ascontiguousarray(readlen, dtype=np.int64)

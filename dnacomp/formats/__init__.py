@@ -27,7 +27,15 @@ from .fastq import parse_fastq_chunk, unparse_fastq_chunk
 from .fastq import read_lengths as _fastq_read_lengths
 from .residues import exception_mask
 
-__all__ = ["PARSERS", "UNPARSERS", "QUALITY_CONTEXT_FIELDS", "read_lengths", "n_mask", "quality_context", "residue_codes"]
+__all__ = [
+    "PARSERS",
+    "UNPARSERS",
+    "QUALITY_CONTEXT_FIELDS",
+    "read_lengths",
+    "n_mask",
+    "quality_context",
+    "residue_codes",
+]
 
 PARSERS = {"fasta": parse_fasta_chunk, "fastq": parse_fastq_chunk}
 UNPARSERS = {"fasta": unparse_fasta_chunk, "fastq": unparse_fastq_chunk}

@@ -111,4 +111,6 @@ if __name__ == "__main__":
     elif version == QUALITY_BASES_VERSION:
         write_segmented(QUALITY_BASES_CASES, version)
     else:
-        sys.exit(f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and {QUALITY_BASES_VERSION} (FASTQ) only, not {version}")
+        sys.exit(
+            f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and {QUALITY_BASES_VERSION} (FASTQ) only, not {version}"
+        )
