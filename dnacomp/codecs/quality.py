@@ -43,7 +43,8 @@ and non-ACGT ones read as A), the length of the base's homopolymer run (bucketed
 5-6, 7-9, 10-15, 16+) and where the base sits in it (distance from its start and to its end, each
 capped at 3). Each context model hashes the fields of its mask (the bases' word multiplied into
 the key, so a mask without them hashes as in version 1) to a slot of its table; the quality is
-then coded as the path of its code through the tree, and at node k every model reads its counter at slot + k (a uint32: 22-bit probability, 10-bit count;
+then coded as the path of its code through the tree, and at node k every model reads its counter
+at slot + k (a uint32: 22-bit probability, 10-bit count;
 rate 1/(n + 1.5) until the model's limit, so it adapts fast, then slowly). The stretched
 probabilities are mixed by an integer logistic mixer (weight set: node x selector field, learning
 rate 4x at the start, decaying), then interpolating APMs (SSE, 33 cells) keyed by their fields and

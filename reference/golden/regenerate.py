@@ -112,5 +112,6 @@ if __name__ == "__main__":
         write_segmented(QUALITY_BASES_CASES, version)
     else:
         sys.exit(
-            f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and {QUALITY_BASES_VERSION} (FASTQ) only, not {version}"
+            f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and "
+            f"{QUALITY_BASES_VERSION} (FASTQ) only, not {version}"
         )
