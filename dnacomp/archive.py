@@ -73,7 +73,7 @@ MAX_SEGMENT_SIZE = 1 << 32
 # --- the format versions: which are written, which are read, and what each means --------------
 # (the container frames a version number; what it means is decided here)
 
-FORMAT_VERSION = 6  # the newest version written (see ``format_version``)
+FORMAT_VERSION = 7  # the newest version written (see ``format_version``)
 #: versions this code reads. 2 added the stream methods 8 (tokenised names) and 9 (quality
 #: context mixing), see codecs/fields.py; a version-1 archive is a version-2 archive without them.
 #: 3 added the GRU to the base model (the gru_* base-model parameters, models/gru.py). Archives
@@ -87,17 +87,20 @@ FORMAT_VERSION = 6  # the newest version written (see ``format_version``)
 #: and the segments are what every reader now relies on (docs/format.md). 6 lets a FASTQ block's
 #: quality stream read the block's bases (quality codec stream version 2, codecs/quality.py); the
 #: header is written before any block is coded, so every FASTQ archive is version 6 and FASTA
-#: archives, which have no qualities, stay version 5.
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+#: archives, which have no qualities, stay version 5. 7 lets a FASTQ block's names be coded
+#: shaped (stream method 10: UUIDs apart, ISO timestamps as numbers, codecs/name_shapes.py), so
+#: every FASTQ archive is version 7 since.
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 SEGMENTED_VERSION = 5
 QUALITY_BASES_VERSION = 6  # the first version whose quality streams may read the bases
+NAME_SHAPES_VERSION = 7  # the first version whose FASTQ names may be coded shaped
 GRU_VERSION = 3  # the first version whose base model may use the GRU
 REPEAT_VERSION = 4  # the first version whose base model may use the repeat model
 
 
 def format_version(kind: str) -> int:
     """The version an archive of ``kind`` is written as: the oldest that has what it may use."""
-    return QUALITY_BASES_VERSION if kind == "fastq" else SEGMENTED_VERSION
+    return NAME_SHAPES_VERSION if kind == "fastq" else SEGMENTED_VERSION
 
 
 def read_header(f: BinaryIO) -> tuple[int, dict]:

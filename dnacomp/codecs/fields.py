@@ -5,6 +5,8 @@ Byte format of a coded field: the first byte names the method, the rest is its p
   0..3  the general-purpose codecs of ``codecs/general.py`` (stored, zlib, bz2, LZMA2)
   8     tokenised names (``codecs/names.py``): FASTQ read names, FASTA header lines
   9     quality context mixing (``codecs/quality.py``): FASTQ quality strings
+  10    shaped names (``codecs/name_shapes.py``): FASTQ read names with their UUIDs coded apart
+        and their ISO timestamps as numbers, then tokenised (archive version 7)
 
 An empty field is coded as zero bytes. Methods 8 and 9 exist from container format version 2;
 a version-1 archive only holds 0..3, so both versions decode through the same function.
@@ -28,12 +30,13 @@ from . import general
 
 NAMES_TOKENS = 8
 QUALITY_CM = 9
+NAMES_SHAPED = 10
 
 #: fields coded as names (one per record, joined with '\n'), per format
 NAME_FIELDS = {"fasta": "headers", "fastq": "names"}
 QUALITY_FIELD = "qualities"
 
-_METHOD_NAMES = {NAMES_TOKENS: "names", QUALITY_CM: "quality-cm"}
+_METHOD_NAMES = {NAMES_TOKENS: "names", QUALITY_CM: "quality-cm", NAMES_SHAPED: "names-shaped"}
 
 
 def method_name(coded: bytes) -> str:
@@ -46,12 +49,18 @@ def method_name(coded: bytes) -> str:
     return general.method_name(coded)
 
 
-def _encode_names(raw: bytes, n_records: int) -> bytes:
+def _encode_names(raw: bytes, n_records: int, shapes: bool = False) -> bytes:
+    """With ``shapes`` (FASTQ from archive version 7) names holding UUIDs or ISO timestamps are
+    also coded shaped (``name_shapes.py``) and the smaller coding kept: both are cheap next to
+    the qualities, and the plain tokeniser stays the better one for names they do not fit."""
     if not raw and n_records <= 1:
         return b""
-    from . import names
+    from . import name_shapes, names
 
     tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
+    if shapes and name_shapes.applies(raw):
+        shaped = bytes([NAMES_SHAPED]) + name_shapes.encode_shaped(raw, n_records)
+        tokenised = min(tokenised, shaped, key=len)
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
     quick = general.fast_size(raw)  # stored or zlib: cheap, and a bound for junk names
@@ -80,11 +89,12 @@ def encode_fields(
 ) -> dict[str, bytes]:
     """Codes every field of one chunk. With the chunk's ``bases`` (its base stream) the quality
     codec may use the sequence as context (quality stream version 2, archive version 6); its
-    decoder then needs them (``decode_fields``)."""
+    decoder then needs them (``decode_fields``). FASTQ names may be coded shaped (method 10,
+    archive version 7)."""
     jobs = {}
     for name, raw in fields.items():
         if name == NAME_FIELDS.get(kind):
-            jobs[name] = (_encode_names, raw, n_records)
+            jobs[name] = (_encode_names, raw, n_records, kind == "fastq")
         elif kind == "fastq" and name == QUALITY_FIELD:
             jobs[name] = (_encode_qualities, raw, fields, n_symbols, n_records, bases)
         else:
@@ -109,11 +119,13 @@ def decode_fields(
         else:
             out[name] = general.decode(data, raw_len)
     if later:
-        from . import names, quality  # their kernels (numba) only when a stream uses them
+        from . import name_shapes, names, quality  # their kernels (numba) only when a stream uses them
     for name in later:
         raw_len, data = coded[name]
         if data[0] == NAMES_TOKENS and name == NAME_FIELDS.get(kind):
             raw = names.decode_names(data[1:], n_records, max_size=raw_len)
+        elif data[0] == NAMES_SHAPED and kind == "fastq" and name == NAME_FIELDS[kind]:
+            raw = name_shapes.decode_shaped(data[1:], n_records, max_size=raw_len)
         elif data[0] == QUALITY_CM and kind == "fastq" and name == QUALITY_FIELD:
             readlen, is_n = quality_context(out, n_symbols, n_records)
             if raw_len != n_symbols:

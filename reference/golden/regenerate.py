@@ -27,12 +27,17 @@ so ``regenerate.py 5`` writes the FASTA cases of SEGMENTED_CASES and ``regenerat
 (the default) the FASTQ cases of QUALITY_BASES_CASES, among them a few nanopore reads
 (fastq_ont_cdna_reads.fq: the first 12 reads of the corpus's extra/ont_cdna_pcs109_sirv_5k,
 whose qualities code with the bases) and Illumina reads (which code without).
+
+Version 7 lets a FASTQ block's names be coded shaped (stream method 10: UUIDs apart, ISO
+timestamps as numbers); every FASTQ archive is version 7 since, so ``regenerate.py 7`` (the
+default) writes NAME_SHAPES_CASES: the nanopore reads, whose names code shaped, and Illumina
+reads, whose names keep the plain tokeniser.
 """
 
 import struct
 from pathlib import Path
 
-from dnacomp.archive import QUALITY_BASES_VERSION, SEGMENTED_VERSION
+from dnacomp.archive import NAME_SHAPES_VERSION, SEGMENTED_VERSION
 from dnacomp.container import MAGIC
 
 HERE = Path(__file__).resolve().parent
@@ -79,6 +84,13 @@ QUALITY_BASES_CASES = {
 }
 
 
+#: version 7: (level, model, segment size or None for the default) per FASTQ original
+NAME_SHAPES_CASES = {
+    "fastq_ont_cdna_reads.fq": ((5, "cm", None), (2, "cm", 8192), (5, "gru", 8192)),
+    "fastq_illumina_reads.fq": ((5, "cm", 4096),),
+}
+
+
 def write_segmented(cases: dict, version: int) -> None:
     """``cases``: original -> ((level, model, segment size), ...), all written as ``version``."""
     for name, runs in cases.items():
@@ -105,13 +117,13 @@ def write_segmented(cases: dict, version: int) -> None:
 if __name__ == "__main__":
     import sys
 
-    version = int(sys.argv[1]) if len(sys.argv) > 1 else QUALITY_BASES_VERSION
+    version = int(sys.argv[1]) if len(sys.argv) > 1 else NAME_SHAPES_VERSION
     if version == SEGMENTED_VERSION:
         write_segmented({k: v for k, v in SEGMENTED_CASES.items() if not k.endswith(".fq")}, version)
-    elif version == QUALITY_BASES_VERSION:
-        write_segmented(QUALITY_BASES_CASES, version)
-    else:
+    elif version == NAME_SHAPES_VERSION:
+        write_segmented(NAME_SHAPES_CASES, version)
+    else:  # version 6 (QUALITY_BASES_CASES) was written by the dnacomp before version 7
         sys.exit(
             f"this dnacomp writes versions {SEGMENTED_VERSION} (FASTA) and "
-            f"{QUALITY_BASES_VERSION} (FASTQ) only, not {version}"
+            f"{NAME_SHAPES_VERSION} (FASTQ) only, not {version}"
         )

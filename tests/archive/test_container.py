@@ -77,12 +77,13 @@ def test_trailing_garbage_is_rejected():
         _read_all(_archive() + b"x")
 
 
-def test_fasta_is_written_as_version_5_and_fastq_as_version_6_whatever_their_models():
+def test_fasta_is_written_as_version_5_and_fastq_as_version_7_whatever_their_models():
     """Version 5 (segments and the index) is what every reader now relies on, so every FASTA
     archive is written as version 5, with or without the GRU and the repeat model; FASTQ archives
-    are version 6, whose qualities may read the bases (decided per block, after the header)."""
+    are version 7, whose qualities may read the bases and whose names may be shaped (decided per
+    block, after the header)."""
     import dnacomp
-    from dnacomp.archive import FORMAT_VERSION, QUALITY_BASES_VERSION, SEGMENTED_VERSION
+    from dnacomp.archive import FORMAT_VERSION, NAME_SHAPES_VERSION, SEGMENTED_VERSION
 
     data = b">x\n" + b"ACGTTGCA" * 100 + b"\n"
     reads = b"@r\nACGT\n+\nIIII\n"
@@ -94,7 +95,7 @@ def test_fasta_is_written_as_version_5_and_fastq_as_version_6_whatever_their_mod
     ):
         assert version(written) == SEGMENTED_VERSION == 5
     for level in (1, 5, 9):
-        assert version(dnacomp.compress_bytes(reads, level=level)) == QUALITY_BASES_VERSION == FORMAT_VERSION == 6
+        assert version(dnacomp.compress_bytes(reads, level=level)) == NAME_SHAPES_VERSION == FORMAT_VERSION == 7
 
 
 @pytest.mark.parametrize("version", [2, 3])

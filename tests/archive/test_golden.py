@@ -91,7 +91,7 @@ def _blocks(data: bytes) -> bytes:
     version = struct.unpack_from("<H", data, len(MAGIC))[0]
     meta_len = struct.unpack_from("<I", data, len(MAGIC) + 2)[0]
     start = len(MAGIC) + 6 + meta_len + 4
-    if version < 5:  # (5 and 6 frame blocks alike)
+    if version < 5:  # (5, 6 and 7 frame blocks alike)
         return data[start:-FOOTER_SIZE]
     index_len = struct.unpack_from("<Q", data, len(data) - INDEXED_FOOTER_SIZE + 48)[0]
     return data[start : len(data) - INDEXED_FOOTER_SIZE - index_len]
@@ -118,8 +118,8 @@ def test_segments_change_nothing_a_one_block_archive_codes(archive):
     """Segments (version 5) change the framing around the blocks, never a block: the same
     original and level give, block for block, the very bytes the version-2 and version-4
     goldens hold, wherever the level still means the same model and the original is one block.
-    (FASTQ is version 6: these Illumina qualities code best without the bases, so their stream
-    is the version-1 one of before.)"""
+    (FASTQ is version 7: these Illumina qualities code best without the bases and their names
+    without shapes, so their streams are those of before.)"""
     from dnacomp.archive import format_version
 
     level = int(archive.name[-6])
@@ -198,3 +198,18 @@ def test_the_version_6_goldens_hold_qualities_coded_with_and_without_the_bases()
         gru += bool(stats.params.get("gru_mode"))
         several += stats.n_blocks > 1
     assert {"quality-cm+bases", "quality-cm"} <= methods and gru >= 1 and several >= 2
+
+
+def test_the_version_7_goldens_hold_shaped_and_plain_names():
+    from dnacomp.archive import inspect_stream
+
+    v7 = sorted(GOLDEN.glob("*.v7.*dnac"))
+    methods, gru, several = set(), 0, 0
+    for archive in v7:
+        with archive.open("rb") as f:
+            stats = inspect_stream(f)
+        assert stats.kind == "fastq", archive.name
+        methods |= stats.stream_methods.get("names", set())
+        gru += bool(stats.params.get("gru_mode"))
+        several += stats.n_blocks > 1
+    assert {"names-shaped", "names"} <= methods and gru >= 1 and several >= 2

@@ -237,8 +237,8 @@ def test_table_records_the_version_and_the_format(table):
     for row in table:
         assert row["dnacomp_version"].startswith(f"dnacomp {dnacomp.__version__}")
         if row["tool"].startswith("dnacomp"):
-            # FASTA archives are version 5, FASTQ ones 6 (archive.format_version)
-            assert row["format_version"] in {"5", "6"} and row["label"].startswith("dnacomp -1")
+            # FASTA archives are version 5, FASTQ ones 7 (archive.format_version)
+            assert row["format_version"] in {"5", "7"} and row["label"].startswith("dnacomp -1")
 
 
 @slow
