@@ -632,6 +632,7 @@ def decode_block(block: Block, kind: str, unparse, decoder: BaseDecoder, version
         block.n_symbols,
         block.n_records,
         bases if version >= QUALITY_BASES_VERSION else None,
+        shaped_names=version >= NAME_SHAPES_VERSION,
     )
     streams = ChunkStreams(kind=kind, bases=bases, fields=fields, n_symbols=block.n_symbols, n_records=block.n_records)
     try:

@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .archive import SEGMENTED_VERSION, check_meta, decode_block, read_header_sized
+from .archive import NAME_SHAPES_VERSION, SEGMENTED_VERSION, check_meta, decode_block, read_header_sized
 from .container import (
     INDEXED_FOOTER_SIZE,
     Block,
@@ -318,7 +318,13 @@ class ArchiveReader:
             block = read_block_or_footer(self._file, segment, None, m.version)
             if not isinstance(block, Block) or field not in block.streams:
                 raise ArchiveError("no name stream")
-            raw = decode_fields(m.kind, {field: block.streams[field]}, block.n_symbols, block.n_records)[field]
+            raw = decode_fields(
+                m.kind,
+                {field: block.streams[field]},
+                block.n_symbols,
+                block.n_records,
+                shaped_names=m.version >= NAME_SHAPES_VERSION,
+            )[field]
         except ArchiveError as exc:
             raise SegmentDamaged(f"segment {self._segment_name(member, segment)} is damaged ({exc})") from None
         lines = raw.split(b"\n") if entry.n_records else []

@@ -108,9 +108,11 @@ def decode_fields(
     n_symbols: int,
     n_records: int,
     bases: np.ndarray | None = None,
+    shaped_names: bool = True,
 ) -> dict[str, bytes]:
     """Inverse of encode_fields: ``coded`` maps each field to (raw length, coded bytes). Without
-    ``bases`` (an archive before version 6) a quality stream that reads them is refused."""
+    ``bases`` (an archive before version 6) a quality stream that reads them is refused; without
+    ``shaped_names`` (before version 7) so are shaped names."""
     out: dict[str, bytes] = {}
     later = []
     for name, (raw_len, data) in coded.items():
@@ -125,6 +127,8 @@ def decode_fields(
         if data[0] == NAMES_TOKENS and name == NAME_FIELDS.get(kind):
             raw = names.decode_names(data[1:], n_records, max_size=raw_len)
         elif data[0] == NAMES_SHAPED and kind == "fastq" and name == NAME_FIELDS[kind]:
+            if not shaped_names:
+                raise ArchiveError("corrupt archive (shaped names before format version 7)")
             raw = name_shapes.decode_shaped(data[1:], n_records, max_size=raw_len)
         elif data[0] == QUALITY_CM and kind == "fastq" and name == QUALITY_FIELD:
             readlen, is_n = quality_context(out, n_symbols, n_records)

@@ -201,6 +201,19 @@ TOOLS: dict[str, Tool] = {
             note="fqzcomp 4.6 restores the quality of every N base as '!', so it is not byte-exact where N bases "
             "had other qualities",
         ),
+        # ENANO (guilledufort/EnanoFASTQ): the nanopore specialist the long-read targets are set
+        # against (issue 15); -c is its strongest mode, the level its base context length (-k)
+        Tool(
+            "enano",
+            "ENANO -c -k {level}",
+            ("fastq",),
+            "enano",
+            "7",
+            Step(("enano", "-c", "-k", "{level}", "-t", "{threads}", "{in}", "{out}")),
+            Step(("enano", "-d", "-t", "{threads}", "{in}", "{out}")),
+            note="ENANO writes every '+' line with the read's name repeated, so it is byte-exact only where "
+            "the input did so",
+        ),
         Tool(
             "cram",
             "CRAM 3.1 archive level {level}",
@@ -219,7 +232,7 @@ OWN_TOOLS = tuple(name for name, tool in TOOLS.items() if set(tool.executables) 
 
 PEERS_FOR = {
     "fasta": ["gzip", "bzip2", "xz", "zstd", "mfcompress", "geco3", "jarvis3", "naf"],
-    "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "cram"],
+    "fastq": ["gzip", "bzip2", "xz", "zstd", "fqzcomp", "enano", "cram"],
 }
 
 

@@ -24,6 +24,7 @@ DISPLAY = {
     "jarvis3": ("JARVIS3", "-l {level}"),
     "naf": ("NAF", "-{level}"),
     "fqzcomp": ("fqzcomp", "-s{level}+ -e -q3"),
+    "enano": ("ENANO", "-c -k {level}"),
     "cram": ("CRAM 3.1", "archive, level {level}"),
 }
 

@@ -31,6 +31,7 @@ TOOL_COLORS = {
     "jarvis3": "#00a087",
     "naf": "#e377c2",
     "fqzcomp": "#2ca02c",
+    "enano": "#98df8a",
     "cram": "#ff7f0e",
 }
 FALLBACK_COLORS = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173"]
