@@ -110,10 +110,6 @@ plain structs: nothing is boxed or copied per base.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir as llir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from ..coding.apm import APM_CELLS, apm_index, apm_predict, apm_update
 from ..coding.arith import decode_bit, encode_bit
@@ -121,6 +117,7 @@ from ..coding.bits import popcount16
 from ..coding.counters import count_add, update_packed_at, update_split
 from ..coding.hashing import fib_hash, kmer_hash
 from ..coding.mixer import clamp_stretch, mix_dot2, mix_train2
+from ..coding.prefetch import prefetch as _prefetch
 from ..kernel_cache import njit
 from .gru import gru_learn, gru_step, input_offset
 from .state import (
@@ -147,26 +144,6 @@ from .state import (
     S_RN,
     S_RPTR,
 )
-
-
-@intrinsic
-def _prefetch(typingctx, arr, idx):
-    """Hint the CPU to bring ``arr[idx]`` into the cache (llvm.prefetch; never changes results)."""
-    sig = types.void(arr, idx)
-
-    def codegen(context, builder, signature, args):
-        arrty = signature.args[0]
-        ary = context.make_array(arrty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, arrty, ary, [args[1]], wraparound=False)
-        i8p = builder.bitcast(ptr, llir.IntType(8).as_pointer())
-        i32 = llir.IntType(32)
-        fnty = llir.FunctionType(llir.VoidType(), [i8p.type, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [i8p, llir.Constant(i32, 0), llir.Constant(i32, 3), llir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
 
 # ---- count models and probability models: where each context lives ---------------------------
 
