@@ -6,7 +6,9 @@ the choice against the plain tokeniser, and corrupt streams refused with Archive
 from __future__ import annotations
 
 import bz2
+import datetime
 import gzip
+import random
 import uuid
 
 import pytest
@@ -113,6 +115,37 @@ def test_marker_bytes_in_names_keep_the_transform_away():
     names = [b"83ccd09b-02bf-4623-b1e5-2233a3fb1d35\x01", b"2da5d221-7409-4814-9a2c-25156f4cd6c9"]
     assert not name_shapes.applies(b"\n".join(names))
     assert method_name(_round_trip(names)) != "names-shaped"
+
+
+def _dorado_like_names(n: int) -> list[bytes]:
+    """Names as Dorado writes them: a UUID and ~16 SAM tags, some of them noisy floats."""
+    rng = random.Random(3)
+    out = []
+    for _ in range(n):
+        u = uuid.UUID(int=rng.getrandbits(128), version=4)
+        rn = rng.randint(1, 60000)
+        when = datetime.datetime.fromtimestamp(1672574400 + 2 * rn + rng.randint(0, 3000), datetime.timezone.utc)
+        tags = [
+            f"qs:i:{rng.randint(7, 30)}",
+            f"du:f:{rng.random() * 20:.4f}",
+            f"ns:i:{rng.randint(1000, 90000)}",
+            f"ch:i:{rng.randint(1, 512)}",
+            f"st:Z:{when:%Y-%m-%dT%H:%M:%S}.{rng.randint(0, 999):03d}+00:00",
+            f"rn:i:{rn}",
+            "fn:Z:FAW12345_pass_abc_0.pod5",
+            f"sm:f:{rng.random() * 100:.3f}",
+            f"sd:f:{rng.random() * 20:.4f}",
+            "sv:Z:quantile",
+            "RG:Z:abc123_dna_r10.4.1_e8.2_400bps_sup@v4.2.0",
+        ]
+        out.append("\t".join([str(u), *tags]).encode())
+    return out
+
+
+def test_names_full_of_noisy_tags_are_never_larger_than_bz2():
+    names = _dorado_like_names(2000)
+    coded = _round_trip(names)
+    assert len(coded) <= len(bz2.compress(b"\n".join(names), 9)) + 1
 
 
 def test_illumina_names_do_not_apply():
