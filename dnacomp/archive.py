@@ -67,6 +67,14 @@ BASES = "bases"
 SEGMENT_SIZE = 32 << 20
 STRONG_SEGMENT_SIZE = 128 << 20  # FASTA levels 7-9
 READS_SEGMENT_SIZE = 8 << 20  # FASTQ, every level
+#: FASTQ of long reads (nanopore, PacBio): like genomes, they pay for relearning, since their
+#: quality model has four large context models (two on the bases) to fill. At -5 against 8 MiB:
+#: ONT cDNA (9.2 MB) one segment -1.9%, PacBio RS II (26 MB) one segment -0.8%, 16 MiB -0.5%
+#: (docs/segments.md)
+LONG_READS_SEGMENT_SIZE = 32 << 20
+#: a FASTQ is of long reads when the lines of its first bytes are this long on average (4 lines a
+#: record: a record of ~1 kB, reads of ~450 bases on; Illumina's 2 x 300 bp records are ~650 B)
+LONG_READ_LINE = 256
 MIN_SEGMENT_SIZE = 1
 MAX_SEGMENT_SIZE = 1 << 32
 
@@ -222,7 +230,7 @@ def compress_stream(
     head, src = sniff_stream(src)
     kind = detect_format(head, source)
     if segment_size is None:
-        segment_size = balanced_segment_size(input_size, segment_target(kind, level))
+        segment_size = balanced_segment_size(input_size, segment_target(kind, level, head))
     params = params_for_level(level, kind, model)
     parse = PARSERS[kind]
     out = _CountingWriter(dst)
@@ -298,11 +306,19 @@ def _segment_entry(offset: int, block: Block) -> SegmentEntry:
     return SegmentEntry(offset, block.raw_len, block.n_symbols, block.n_records, 0, crc)
 
 
-def segment_target(kind: str, level: int) -> int:
-    """The largest default segment of a kind and level (see SEGMENT_SIZE)."""
+def segment_target(kind: str, level: int, head: bytes = b"") -> int:
+    """The largest default segment of a kind and level (see SEGMENT_SIZE); for FASTQ also of
+    what its ``head`` (its first bytes) shows: long reads take longer segments. Decided by the
+    input alone, so every thread count still writes the same archive."""
     if kind == "fastq":
-        return READS_SEGMENT_SIZE
+        return LONG_READS_SEGMENT_SIZE if long_reads(head) else READS_SEGMENT_SIZE
     return STRONG_SEGMENT_SIZE if level >= 7 else SEGMENT_SIZE
+
+
+def long_reads(head: bytes) -> bool:
+    """Whether a FASTQ whose first bytes are ``head`` holds long reads: lines of LONG_READ_LINE
+    bytes or more on average (a head without a line end is one long read)."""
+    return bool(head) and len(head) >= LONG_READ_LINE * max(head.count(b"\n"), 1)
 
 
 def balanced_segment_size(input_size: int | None, target: int = SEGMENT_SIZE) -> int:

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="input bytes per independently coded segment (K, M, G suffixes). Default: a file "
         "of known size is cut into equal segments of at most 32M (FASTA -7..-9: 128M; FASTQ: "
-        "8M), stdin into segments of that size. "
+        "8M, or 32M for long reads), stdin into segments of that size. "
         "Larger costs less ratio; smaller spreads a file over more threads and lets `extract` "
         "decode less. Recorded in the archive; the thread count never changes it",
     )
@@ -232,8 +232,12 @@ def _thread_memory_text() -> str:
     from .api import DEFAULT_LEVEL, memory_per_thread
 
     per = {lv: memory_per_thread(lv) >> 20 for lv in (1, DEFAULT_LEVEL, 9)}
+    from .archive import LONG_READS_SEGMENT_SIZE
+
     reads = memory_per_thread(DEFAULT_LEVEL, "fastq") >> 20
-    return ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items()) + f" per thread (FASTA), FASTQ -5 ~{reads} MiB"
+    long = memory_per_thread(DEFAULT_LEVEL, "fastq", segment_size=LONG_READS_SEGMENT_SIZE) >> 20
+    per_fasta = ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items())
+    return f"{per_fasta} per thread (FASTA), FASTQ -5 ~{reads} MiB (long reads ~{long} MiB)"
 
 
 def _progress_bar(total: int | None, desc: str, quiet: bool):

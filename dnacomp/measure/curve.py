@@ -36,7 +36,7 @@ def base_costs(
         encoder = BaseEncoder(params)
         parts = []
         for chunk, first_line, first_record in iter_chunks(
-            src, kind, path, segment_size or segment_target(kind, level)
+            src, kind, path, segment_size or segment_target(kind, level, head)
         ):
             bases = PARSERS[kind](chunk, path, first_line, first_record).bases
             costs = np.zeros(len(bases), dtype=np.int64)

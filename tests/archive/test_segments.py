@@ -131,6 +131,24 @@ def test_the_default_target_depends_on_kind_and_level_only():
     assert inspect_stream(io.BytesIO(dnacomp.compress_bytes(reads, level=1))).n_blocks == 2
 
 
+def test_long_reads_take_the_longer_segments_of_genomes():
+    """Long reads pay for relearning as genomes do (at -5, one segment against 8 MiB ones: ONT
+    cDNA -1.9%, PacBio -0.8%), so a FASTQ whose first lines average 256 bytes or more takes
+    32 MiB segments; its first bytes decide, so every thread count writes the same archive."""
+    from dnacomp.archive import LONG_READS_SEGMENT_SIZE, long_reads, segment_target
+
+    read = b"@r\n" + b"ACGT" * 250 + b"\n+\n" + b"I" * 1000 + b"\n"  # 1,000 bases
+    short = b"@r\n" + b"ACGT" * 37 + b"\n+\n" + b"I" * 148 + b"\n"  # 148 bases
+    assert long_reads(read * 60) and segment_target("fastq", 5, read * 60) == LONG_READS_SEGMENT_SIZE == 32 << 20
+    assert not long_reads(short * 400) and segment_target("fastq", 5, short * 400) == 8 << 20
+    assert long_reads(b"@r\n" + b"A" * 70_000) and not long_reads(b"") and not long_reads(b"@r\nACGT\n+\nIIII\n")
+    assert segment_target("fasta", 5, read * 60) == SEGMENT_SIZE  # FASTA: the level decides
+    reads = read * 9000  # 9.0 MB of 1 kb reads: one segment, where short reads take two
+    archive = dnacomp.compress_bytes(reads, level=1)
+    assert inspect_stream(io.BytesIO(archive)).n_blocks == 1
+    assert _compress(reads, threads=2) == _compress(reads, threads=1)
+
+
 def test_the_default_segment_size_splits_a_known_input_evenly():
     assert balanced_segment_size(None) == SEGMENT_SIZE == balanced_segment_size(100)
     two = balanced_segment_size(55_532_466)  # dm3
