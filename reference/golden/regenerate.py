@@ -31,7 +31,10 @@ whose qualities code with the bases) and Illumina reads (which code without).
 Version 7 lets a FASTQ block's names be coded shaped (stream method 10: UUIDs apart, ISO
 timestamps as numbers); every FASTQ archive is version 7 since, so ``regenerate.py 7`` (the
 default) writes NAME_SHAPES_CASES: the nanopore reads, whose names code shaped, and Illumina
-reads, whose names keep the plain tokeniser.
+reads, whose names keep the plain tokeniser, and fastq_dorado_names.fq, whose names are coded in
+groups of TAB-separated fields: the first 160 reads of extra/ont_cdna_pcs109_sirv_5k cut to 60
+bases, their UUIDs kept and the rest of each name replaced by 14 Dorado-style SAM tags drawn
+from a seeded generator (random.Random(15); no real Dorado file was at hand).
 """
 
 import struct
@@ -88,6 +91,7 @@ QUALITY_BASES_CASES = {
 NAME_SHAPES_CASES = {
     "fastq_ont_cdna_reads.fq": ((5, "cm", None), (2, "cm", 8192), (5, "gru", 8192)),
     "fastq_illumina_reads.fq": ((5, "cm", 4096),),
+    "fastq_dorado_names.fq": ((5, "cm", None),),
 }
 
 

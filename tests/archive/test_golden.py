@@ -213,3 +213,15 @@ def test_the_version_7_goldens_hold_shaped_and_plain_names():
         gru += bool(stats.params.get("gru_mode"))
         several += stats.n_blocks > 1
     assert {"names-shaped", "names"} <= methods and gru >= 1 and several >= 2
+
+
+def test_a_version_7_golden_holds_names_coded_in_groups_of_fields():
+    from dnacomp.codecs.fields import _encode_names
+    from dnacomp.codecs.name_shapes import F_COLUMNS
+    from dnacomp.formats import PARSERS
+
+    original = (GOLDEN / "fastq_dorado_names.fq").read_bytes()
+    assert (GOLDEN / "fastq_dorado_names.fq.v7.L5.dnac").exists()
+    streams = PARSERS["fastq"](original, "golden", 1, 1)
+    coded = _encode_names(streams.fields["names"], streams.n_records, shapes=True)
+    assert coded[1] == F_COLUMNS  # what the golden's names stream holds (one segment, level 5)
