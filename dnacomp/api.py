@@ -125,14 +125,20 @@ def decompress_stream(
 
 
 def memory_per_thread(
-    level: int = DEFAULT_LEVEL, kind: str = "fasta", model: str = DEFAULT_MODEL, segment_size: int | None = None
+    level: int = DEFAULT_LEVEL,
+    kind: str = "fasta",
+    model: str = DEFAULT_MODEL,
+    segment_size: int | None = None,
+    long_reads: bool = False,
 ) -> int:
-    """Bytes one thread holds while coding at ``level``: its model tables and a segment's buffers."""
-    from .archive import segment_target
+    """Bytes one thread holds while coding at ``level``: its model tables and a segment's buffers
+    (``long_reads``: a FASTQ of long reads, which takes longer segments by default)."""
+    from .archive import LONG_READS_SEGMENT_SIZE, segment_target
     from .models.levels import params_for_level
     from .parallel import memory_per_worker
 
-    size = segment_size or segment_target(kind, level)
+    default = LONG_READS_SEGMENT_SIZE if long_reads and kind == "fastq" else segment_target(kind, level)
+    size = segment_size or default
     return memory_per_worker(params_for_level(level, kind, model).memory_bytes(), size)
 
 

@@ -232,10 +232,8 @@ def _thread_memory_text() -> str:
     from .api import DEFAULT_LEVEL, memory_per_thread
 
     per = {lv: memory_per_thread(lv) >> 20 for lv in (1, DEFAULT_LEVEL, 9)}
-    from .archive import LONG_READS_SEGMENT_SIZE
-
     reads = memory_per_thread(DEFAULT_LEVEL, "fastq") >> 20
-    long = memory_per_thread(DEFAULT_LEVEL, "fastq", segment_size=LONG_READS_SEGMENT_SIZE) >> 20
+    long = memory_per_thread(DEFAULT_LEVEL, "fastq", long_reads=True) >> 20
     per_fasta = ", ".join(f"-{lv} ~{mib} MiB" for lv, mib in per.items())
     return f"{per_fasta} per thread (FASTA), FASTQ -5 ~{reads} MiB (long reads ~{long} MiB)"
 
