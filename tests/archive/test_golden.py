@@ -185,33 +185,29 @@ def test_info_accepts_every_golden_archive_and_agrees_with_test(archive):
     assert info.input_bytes == len(_original(archive).read_bytes())
 
 
-def test_the_version_6_goldens_hold_qualities_coded_with_and_without_the_bases():
+def _fastq_goldens_of(version: int, stream: str) -> tuple[set[str], int, int]:
+    """Over the goldens of ``version`` (all FASTQ): the methods ``stream`` is coded with, how many
+    use the GRU and how many have several segments."""
     from dnacomp.archive import inspect_stream
 
-    v6 = sorted(GOLDEN.glob("*.v6.*dnac"))
     methods, gru, several = set(), 0, 0
-    for archive in v6:
+    for archive in sorted(GOLDEN.glob(f"*.v{version}.*dnac")):
         with archive.open("rb") as f:
             stats = inspect_stream(f)
         assert stats.kind == "fastq", archive.name
-        methods |= stats.stream_methods.get("qualities", set())
+        methods |= stats.stream_methods.get(stream, set())
         gru += bool(stats.params.get("gru_mode"))
         several += stats.n_blocks > 1
+    return methods, gru, several
+
+
+def test_the_version_6_goldens_hold_qualities_coded_with_and_without_the_bases():
+    methods, gru, several = _fastq_goldens_of(6, "qualities")
     assert {"quality-cm+bases", "quality-cm"} <= methods and gru >= 1 and several >= 2
 
 
 def test_the_version_7_goldens_hold_shaped_and_plain_names():
-    from dnacomp.archive import inspect_stream
-
-    v7 = sorted(GOLDEN.glob("*.v7.*dnac"))
-    methods, gru, several = set(), 0, 0
-    for archive in v7:
-        with archive.open("rb") as f:
-            stats = inspect_stream(f)
-        assert stats.kind == "fastq", archive.name
-        methods |= stats.stream_methods.get("names", set())
-        gru += bool(stats.params.get("gru_mode"))
-        several += stats.n_blocks > 1
+    methods, gru, several = _fastq_goldens_of(7, "names")
     assert {"names-shaped", "names"} <= methods and gru >= 1 and several >= 2
 
 
