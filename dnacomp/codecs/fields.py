@@ -58,19 +58,18 @@ def _encode_names(raw: bytes, n_records: int, shapes: bool = False) -> bytes:
     from . import name_shapes, names
 
     tokenised = names.encode_names(raw, n_records, prefix=bytes([NAMES_TOKENS]))
-    if shapes and name_shapes.applies(raw):
-        shaped = bytes([NAMES_SHAPED]) + name_shapes.encode_shaped(raw, n_records)
-        tokenised = min(tokenised, shaped, key=len)
-        if 8 * len(tokenised) > len(raw) and 10 * len(tokenised) > 7 * general.fast_size(raw):
-            # long-read names with many noisy comments (Dorado's SAM tags: ~16 fields, past the
-            # tokeniser's 64 tokens): bz2 or LZMA may win, and may well when the tokens are not
-            # 30% under zlib (bz2 and LZMA come to 0.74-0.81 of zlib on such names). Nanopore
-            # names of the older kind come to 0.59 of zlib: they are spared the slow codecs.
-            return min(tokenised, general.encode(raw), key=len)
+    shaped = shapes and name_shapes.applies(raw)
+    if shaped:
+        tokenised = min(tokenised, bytes([NAMES_SHAPED]) + name_shapes.encode_shaped(raw, n_records), key=len)
     if 8 * len(tokenised) <= len(raw):  # real read names: no general codec comes close
         return tokenised
     quick = general.fast_size(raw)  # stored or zlib: cheap, and a bound for junk names
-    if len(tokenised) <= quick:
+    # Long-read names with many noisy comments (Dorado's SAM tags: ~16 fields, past the
+    # tokeniser's 64 tokens) may lose to bz2 or LZMA, and may well when the tokens are not 30%
+    # under zlib (bz2 and LZMA come to 0.74-0.81 of zlib on such names); nanopore names of the
+    # older kind come to 0.59 of zlib, so they are spared the slow codecs.
+    bound_x10 = 7 * quick if shaped else 10 * quick
+    if 10 * len(tokenised) <= bound_x10:
         return tokenised
     return min(tokenised, general.encode(raw), key=len)
 

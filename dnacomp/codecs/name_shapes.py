@@ -43,7 +43,7 @@ import re
 
 import numpy as np
 
-from ..coding.arith import decode_init, encode_flush, new_coder_state
+from ..coding.arith import decode_init, encode_flush
 from ..coding.varint import decode_uvarints_at, encode_uvarints
 from ..errors import ArchiveError
 from ..kernel_cache import njit
@@ -136,12 +136,6 @@ def _uuid_kernel(mode, rest, digits, buf, cs, table):
     return k
 
 
-def _coder() -> np.ndarray:
-    cs = np.zeros(6, dtype=np.int64)  # the layout of names._coder: coder state, position at [3]
-    cs[:3] = new_coder_state()
-    return cs
-
-
 def _take_uuids(names: bytes) -> tuple[bytes, np.ndarray]:
     """The names with each UUID replaced by its marker, and the UUIDs' digits in order."""
     found = UUID_RE.findall(names)
@@ -220,7 +214,7 @@ def _encode_whole(names: bytes, n: int) -> bytes:
     parts = [bytes([flags]), encode_uvarints([len(coded_rest)]), coded_rest]
     if flags & F_UUID:
         buf = np.empty(BYTES_PER_UUID * digits.shape[0] + 64, dtype=np.uint8)
-        cs = _coder()
+        cs = name_codec._coder()  # its layout: coder state, position at [3]
         table = np.full(TABLE_SIZE, 1 << 31, dtype=np.uint32)
         seen = _uuid_kernel(0, np.frombuffer(rest, dtype=np.uint8), digits, buf, cs, table)
         assert seen == digits.shape[0], "UUID markers and digits disagree"
@@ -270,11 +264,7 @@ def _decode_whole(data: bytes, n: int, max_size: int) -> bytes:
     if len(data) < 2 or data[0] & ~(F_UUID | F_TIME):
         raise ArchiveError("shaped names stream: bad flags or truncated")
     flags = data[0]
-    try:
-        (size,), p = decode_uvarints_at(data[:11], 1, 1)
-    except ArchiveError as e:
-        raise ArchiveError(f"shaped names stream: bad length ({e})") from None
-    size = int(size)
+    size, p = _uvarint(data, 1, "length")
     if p + size > len(data):
         raise ArchiveError("shaped names stream: truncated")
     # shorter than the names they stand for (a UUID becomes 1 byte, a timestamp at most 13), so
@@ -300,7 +290,7 @@ def _put_uuids(rest: bytes, coded: bytes) -> bytes:
         raise ArchiveError("shaped names stream: UUID digits missing")
     digits = np.zeros((count, DIGITS), dtype=np.uint8)
     buf = np.frombuffer(coded, dtype=np.uint8).copy()  # the encoder's type: one compilation
-    cs = _coder()
+    cs = name_codec._coder()  # its layout: coder state, position at [3]
     cs[3] = decode_init(cs, buf, 0)
     table = np.full(TABLE_SIZE, 1 << 31, dtype=np.uint32)
     _uuid_kernel(1, marks, digits, buf, cs, table)
